@@ -1,0 +1,40 @@
+/* Layer tars: apply a tar stream into a layer directory (safely, whiteouts converted to overlay
+ * form), and a deterministic digest of a directory tree (to check layer dirs later). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "basic/error.h"
+#include "basic/stream.h"
+
+struct archive_apply_opts {
+        uint64_t max_bytes;   /* cap on the sum of entry sizes (0 = no cap): bomb guard */
+        uint64_t max_entries; /* cap on the number of entries (0 = no cap) */
+        bool no_whiteouts;    /* true: keep .wh. files as plain files (rootfs import of a
+                                 non-layer tar never has them anyway); false: convert */
+};
+
+struct archive_apply_stats {
+        uint64_t entries;
+        uint64_t bytes; /* sum of regular file sizes written */
+};
+
+/* Apply the uncompressed tar stream TAR (PAX/GNU/ustar) into the directory DIRFD, which should
+ * be empty (a staging layer dir). Every path is resolved inside DIRFD (openat2 RESOLVE_IN_ROOT,
+ * with a safe fallback): '..' escapes, absolute link targets used as paths, entries through
+ * symlinks leaving the root, hardlinks to outside or missing targets are refused with
+ * ST_E_UNSAFE naming the entry. Regular files, dirs, symlinks, hardlinks, char/block devices,
+ * fifos; modes incl. setuid/setgid/sticky, numeric uid/gid, mtimes (dirs fixed up at the end),
+ * xattrs (best effort, security.capability included). ".wh.NAME" becomes a 0/0 character
+ * device NAME; ".wh..wh..opq" sets trusted.overlay.opaque=y on its directory. A truncated or
+ * corrupt stream fails with ST_E_PARSE. On failure DIRFD's contents are unspecified: the caller
+ * removes the staging dir. ret_stats may be NULL. */
+int archive_layer_apply(struct st_reader *tar, int dirfd, const struct archive_apply_opts *opts,
+                        struct archive_apply_stats *ret_stats, struct st_error **err);
+
+/* A deterministic "sha256:…" over the tree at DIRFD: for each path in sorted order its type,
+ * mode, uid, gid, size, mtime (seconds, not for dirs' children churn: files and links only),
+ * symlink target, device numbers, overlay opaque/whiteout markers and the sha256 of regular
+ * file content. Used by `system check` to prove a layer dir still matches what was applied. */
+int archive_tree_digest(int dirfd, char *ret_digest, struct st_error **err);

@@ -1,0 +1,73 @@
+#include "basic/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "basic/util.h"
+
+static int set_va(struct st_error **err, int code, bool with_errno, const char *fmt, va_list ap)
+{
+        if (!err || *err)
+                return code;
+        _cleanup_free_ char *m = xvasprintf(fmt, ap);
+        struct st_error *e = xmalloc(sizeof(*e));
+        e->code = code;
+        if (with_errno && code < 0 && code > ST_E_BASE)
+                e->msg = xasprintf("%s: %s", m, strerror(-code));
+        else
+                e->msg = TAKE_PTR(m);
+        *err = e;
+        return code;
+}
+
+int st_error_set(struct st_error **err, int code, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        set_va(err, code, false, fmt, ap);
+        va_end(ap);
+        return code;
+}
+
+int st_error_set_errno(struct st_error **err, int code, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        set_va(err, code, true, fmt, ap);
+        va_end(ap);
+        return code;
+}
+
+int st_error_wrap(struct st_error **err, const char *fmt, ...)
+{
+        if (!err || !*err)
+                return -EINVAL;
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *ctx = xvasprintf(fmt, ap);
+        va_end(ap);
+        char *m = xasprintf("%s: %s", ctx, (*err)->msg);
+        free((*err)->msg);
+        (*err)->msg = m;
+        return (*err)->code;
+}
+
+int st_error_code(const struct st_error *err)
+{
+        return err ? err->code : 0;
+}
+
+const char *st_error_msg(const struct st_error *err)
+{
+        return err && err->msg ? err->msg : "";
+}
+
+struct st_error *st_error_free(struct st_error *err)
+{
+        if (!err)
+                return NULL;
+        free(err->msg);
+        free(err);
+        return NULL;
+}
