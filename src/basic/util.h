@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -70,3 +71,10 @@ int parse_int(const char *s, int *ret);
 
 /* Lower-case hex of LEN bytes into OUT (2*LEN+1 bytes). */
 void hex_encode(const unsigned char *in, size_t len, char *out);
+
+/* free(P) and return NULL, for 'p = mfree_str(p)'. */
+static inline char *mfree_str(char *p)
+{
+        free(p);
+        return NULL;
+}

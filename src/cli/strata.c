@@ -1,12 +1,174 @@
+/* strata: the command table and global options. */
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "basic/log.h"
+#include "basic/util.h"
+#include "cli/cli.h"
+
+static const struct cli_verb verbs[] = {
+        { "images", verb_images, "strata images [OPTIONS] [REPOSITORY[:TAG]]", "List images" },
+        { "import", verb_import, "strata import [OPTIONS] FILE|- [REPOSITORY[:TAG]]",
+          "Import a rootfs tarball as a one-layer image" },
+        { "tag", verb_tag, "strata tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+          "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+        { "rmi", verb_rmi, "strata rmi [OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
+        { "inspect", verb_inspect, "strata inspect [OPTIONS] IMAGE [IMAGE...]",
+          "Show low-level information on images as JSON" },
+        { "history", verb_history, "strata history [OPTIONS] IMAGE", "Show the history of an image" },
+        { "save", verb_save, "strata save [OPTIONS] IMAGE [IMAGE...]",
+          "Save images to a tar archive (OCI layout and docker-archive at once)" },
+        { "load", verb_load, "strata load [OPTIONS]",
+          "Load images from a tar archive (OCI layout or docker-archive) or STDIN" },
+        { "image", verb_image, "strata image COMMAND",
+          "Manage images (ls, rm, inspect, history, tag, import, save, load, prune)" },
+        { "system", verb_system, "strata system COMMAND", "Manage the store (df, prune, check)" },
+        { "version", verb_version, "strata version", "Show the strata version" },
+};
+
+static const struct cli_verb *find_verb(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+int cli_help(const char *verb)
+{
+        const struct cli_verb *v = find_verb(verb);
+        if (v)
+                printf("\nUsage:  %s\n\n%s\n", v->usage, v->summary);
+        return EXIT_OK;
+}
+
+int cli_usage_error(const char *verb, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("strata: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        const struct cli_verb *v = find_verb(verb);
+        fprintf(stderr, "\nSee 'strata %s --help'.\n", verb);
+        if (v)
+                fprintf(stderr, "\nUsage:  %s\n", v->usage);
+        return EXIT_USAGE;
+}
+
+int cli_fail(struct st_error *err)
+{
+        log_error("%s", err && err->msg ? err->msg : "unknown error");
+        return st_error_code(err) == ST_E_USAGE ? EXIT_USAGE : EXIT_FAIL;
+}
+
+int cli_store(struct cli *c)
+{
+        if (c->store)
+                return 0;
+        _cleanup_error_ struct st_error *err = NULL;
+        int r = store_open(c->root, &c->store, &err);
+        if (r < 0) {
+                log_error("%s", st_error_msg(err));
+                return r;
+        }
+        return 0;
+}
+
+int cli_parse_bool(const char *s, bool *ret)
+{
+        if (!s || streq(s, "") || streq(s, "true") || streq(s, "1") || streq(s, "t") ||
+            streq(s, "TRUE") || streq(s, "True"))
+                *ret = true;
+        else if (streq(s, "false") || streq(s, "0") || streq(s, "f") || streq(s, "FALSE") ||
+                 streq(s, "False"))
+                *ret = false;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+bool cli_confirm(const char *msg)
+{
+        fprintf(stderr, "%s [y/N] ", msg);
+        char line[64];
+        if (!fgets(line, sizeof(line), stdin))
+                return false;
+        return line[0] == 'y' || line[0] == 'Y';
+}
+
+int verb_version(struct cli *c, int argc, char **argv)
+{
+        (void)c;
+        (void)argc;
+        (void)argv;
+        printf("strata %s\n", STRATA_VERSION);
+        return EXIT_OK;
+}
+
+static void main_usage(FILE *f)
+{
+        fputs("\nUsage:  strata [OPTIONS] COMMAND\n\n"
+              "A daemonless, Docker-compatible container image engine\n\n"
+              "Options:\n"
+              "      --root DIR   store root (default $STRATA_ROOT or " STRATA_DEFAULT_ROOT ")\n"
+              "  -D, --debug      print debug messages\n"
+              "  -v, --version    print version information and quit\n\n"
+              "Commands:\n",
+              f);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+        fputs("\nRun 'strata COMMAND --help' for more information on a command.\n", f);
+}
 
 int main(int argc, char **argv)
 {
-        (void)argc;
-        (void)argv;
+        static const struct option opts[] = {
+                { "root", required_argument, NULL, 'r' },
+                { "debug", no_argument, NULL, 'D' },
+                { "version", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct cli c = { .root = secure_getenv("STRATA_ROOT") };
         log_setup();
-        puts("strata " STRATA_VERSION);
-        return 0;
+        int o;
+        while ((o = getopt_long(argc, argv, "+Dvh", opts, NULL)) >= 0) {
+                switch (o) {
+                case 'r':
+                        c.root = optarg;
+                        break;
+                case 'D':
+                        log_max_level = LOG_LEVEL_DEBUG;
+                        break;
+                case 'v':
+                        return verb_version(&c, 0, NULL);
+                case 'h':
+                        main_usage(stdout);
+                        return EXIT_OK;
+                default:
+                        main_usage(stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        if (!c.root || !*c.root)
+                c.root = STRATA_DEFAULT_ROOT;
+        if (optind >= argc) {
+                main_usage(stderr);
+                return EXIT_USAGE;
+        }
+        const struct cli_verb *v = find_verb(argv[optind]);
+        if (!v) {
+                log_error("'%s' is not a strata command.\nSee 'strata --help'", argv[optind]);
+                return EXIT_USAGE;
+        }
+        argv += optind;
+        argc -= optind;
+        optind = 0;
+        int r = v->fn(&c, argc, argv);
+        store_close(c.store);
+        return r;
 }

@@ -1,0 +1,173 @@
+/* strata images: list images like `docker images`. */
+#include <fnmatch.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "basic/format.h"
+#include "basic/util.h"
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "image/reference.h"
+#include "json/json.h"
+
+struct images_opts {
+        bool quiet, digests, no_trunc, all;
+        const char *format;
+        const char *filter; /* REPOSITORY[:TAG] pattern */
+};
+
+/* One row: repository and tag in familiar form ("<none>" when untagged). */
+static json_t *image_row(const struct store_image *img, const char *repo, const char *tag,
+                         const char *digest, const struct images_opts *o)
+{
+        _cleanup_free_ char *size = format_bytes_docker(img->size);
+        _cleanup_free_ char *ago = format_time_ago(img->created, (int64_t)time(NULL));
+        _cleanup_free_ char *since = xasprintf("%s ago", ago);
+        _cleanup_free_ char *at = cli_time_go(img->created);
+        _cleanup_free_ char *id = o->no_trunc ? xstrdup(img->id)
+                                              : xstrndup(digest_hex(img->id), 12);
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers",
+                         "N/A", "CreatedAt", at, "CreatedSince", since, "Digest",
+                         digest ? digest : "<none>", "ID", id, "Repository", repo, "SharedSize",
+                         "N/A", "Size", size, "Tag", tag, "UniqueSize", "N/A", "VirtualSize",
+                         size);
+}
+
+/* The digest recorded for REPO in IMG's repo digests, if any (borrowed). */
+static const char *repo_digest(const struct store_image *img, const char *full_repo)
+{
+        size_t n = strlen(full_repo);
+        STRV_FOREACH(d, img->repo_digests)
+        if (strncmp(*d, full_repo, n) == 0 && (*d)[n] == '@')
+                return *d + n + 1;
+        return NULL;
+}
+
+static bool matches(const struct images_opts *o, const struct image_ref *ref)
+{
+        if (!o->filter)
+                return true;
+        _cleanup_free_ char *fam = image_ref_familiar_repository(ref);
+        _cleanup_free_ char *full = image_ref_repository(ref);
+        _cleanup_free_ char *pat = xstrdup(o->filter);
+        char *colon = strrchr(pat, ':');
+        const char *tagpat = NULL;
+        if (colon && !strchr(colon, '/')) {
+                *colon = 0;
+                tagpat = colon + 1;
+        }
+        if (fnmatch(pat, fam, 0) != 0 && fnmatch(pat, full, 0) != 0)
+                return false;
+        return !tagpat || (ref->tag && fnmatch(tagpat, ref->tag, 0) == 0);
+}
+
+static void add_rows(const struct store_image *img, const struct images_opts *o, json_t *rows)
+{
+        bool any = false;
+        STRV_FOREACH(t, img->tags)
+        {
+                _cleanup_image_ref_ struct image_ref *ref = NULL;
+                if (image_ref_parse(*t, &ref, NULL) < 0 || !matches(o, ref))
+                        continue;
+                _cleanup_free_ char *repo = image_ref_familiar_repository(ref);
+                _cleanup_free_ char *full = image_ref_repository(ref);
+                json_array_append_new(rows, image_row(img, repo, ref->tag, repo_digest(img, full),
+                                                      o));
+                any = true;
+        }
+        if (!any && !img->tags && !o->filter)
+                json_array_append_new(rows, image_row(img, "<none>", "<none>", NULL, o));
+}
+
+static int print_rows(json_t *rows, const struct images_opts *o, struct st_error **err)
+{
+        size_t n = json_array_size(rows);
+        if (o->quiet) {
+                _cleanup_strv_ char **seen = NULL;
+                for (size_t i = 0; i < n; i++) {
+                        const char *id = json_get_str(json_array_get(rows, i), "ID");
+                        if (!strv_contains(seen, id)) {
+                                puts(id);
+                                strv_push(&seen, id);
+                        }
+                }
+                return 0;
+        }
+        if (o->format) {
+                json_t **items = xcalloc(n + 1, sizeof(json_t *));
+                for (size_t i = 0; i < n; i++)
+                        items[i] = json_array_get(rows, i);
+                int r = cli_print_formatted(o->format, items, n, cli_image_header, err);
+                free(items);
+                return r;
+        }
+        _cleanup_strv_ char **lines = NULL;
+        strv_push(&lines, o->digests ? "REPOSITORY\tTAG\tDIGEST\tIMAGE ID\tCREATED\tSIZE"
+                                     : "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE");
+        for (size_t i = 0; i < n; i++) {
+                json_t *r = json_array_get(rows, i);
+                const char *d = json_get_str(r, "Digest");
+                strv_consume(&lines, xasprintf("%s\t%s\t%s%s%s\t%s\t%s",
+                                               json_get_str(r, "Repository"),
+                                               json_get_str(r, "Tag"), o->digests ? d : "",
+                                               o->digests ? "\t" : "", json_get_str(r, "ID"),
+                                               json_get_str(r, "CreatedSince"),
+                                               json_get_str(r, "Size")));
+        }
+        cli_print_table(lines);
+        return 0;
+}
+
+int verb_images(struct cli *c, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "quiet", no_argument, NULL, 'q' },   { "all", no_argument, NULL, 'a' },
+                { "digests", no_argument, NULL, 'd' }, { "no-trunc", no_argument, NULL, 'n' },
+                { "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct images_opts o = { 0 };
+        int opt;
+        while ((opt = getopt_long(argc, argv, "qah", opts, NULL)) >= 0) {
+                switch (opt) {
+                case 'q':
+                        o.quiet = true;
+                        break;
+                case 'a':
+                        o.all = true;
+                        break;
+                case 'd':
+                        o.digests = true;
+                        break;
+                case 'n':
+                        o.no_trunc = true;
+                        break;
+                case 'f':
+                        o.format = optarg;
+                        break;
+                case 'h':
+                        return cli_help("images");
+                default:
+                        return cli_usage_error("images", "invalid option");
+                }
+        }
+        if (argc - optind > 1)
+                return cli_usage_error("images", "\"images\" requires at most 1 argument");
+        o.filter = optind < argc ? argv[optind] : NULL;
+        if (cli_store(c) < 0)
+                return EXIT_FAIL;
+        _cleanup_error_ struct st_error *err = NULL;
+        struct store_image **l = NULL;
+        size_t n = 0;
+        if (store_image_list(c->store, &l, &n, &err) < 0)
+                return cli_fail(err);
+        json_t *rows = json_array();
+        for (size_t i = 0; i < n; i++)
+                add_rows(l[i], &o, rows);
+        store_image_list_free(l, n);
+        int r = print_rows(rows, &o, &err);
+        json_decref(rows);
+        return r < 0 ? cli_fail(err) : EXIT_OK;
+}

@@ -1,0 +1,206 @@
+/* strata system df|prune|check, strata image prune, and the `image` verb group. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "basic/format.h"
+#include "basic/util.h"
+#include "cli/cli.h"
+#include "image/reference.h"
+
+struct sub_verb {
+        const char *name;
+        cli_verb_fn fn;
+};
+
+static int dispatch(struct cli *c, const char *group, const struct sub_verb *subs, size_t n,
+                    int argc, char **argv)
+{
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                printf("\nUsage:  strata %s COMMAND\n\nCommands:\n", group);
+                for (size_t i = 0; i < n; i++)
+                        printf("  %s\n", subs[i].name);
+                return argc < 2 ? EXIT_USAGE : EXIT_OK;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (streq(subs[i].name, argv[1]))
+                        return subs[i].fn(c, argc - 1, argv + 1);
+        return cli_usage_error(group, "unknown command \"%s\" for \"strata %s\"", argv[1], group);
+}
+
+int verb_image(struct cli *c, int argc, char **argv)
+{
+        static const struct sub_verb subs[] = {
+                { "ls", verb_images },          { "list", verb_images },
+                { "rm", verb_rmi },             { "remove", verb_rmi },
+                { "inspect", verb_inspect },    { "history", verb_history },
+                { "tag", verb_tag },            { "import", verb_import },
+                { "save", verb_save },          { "load", verb_load },
+                { "prune", verb_image_prune },
+        };
+        return dispatch(c, "image", subs, ELEMENTSOF(subs), argc, argv);
+}
+
+int verb_system(struct cli *c, int argc, char **argv)
+{
+        static const struct sub_verb subs[] = {
+                { "df", verb_system_df },
+                { "prune", verb_system_prune },
+                { "check", verb_system_check },
+        };
+        return dispatch(c, "system", subs, ELEMENTSOF(subs), argc, argv);
+}
+
+int verb_system_df(struct cli *c, int argc, char **argv)
+{
+        (void)argv;
+        if (argc > 1)
+                return cli_usage_error("system", "\"system df\" accepts no arguments");
+        if (cli_store(c) < 0)
+                return EXIT_FAIL;
+        struct store_df df;
+        _cleanup_error_ struct st_error *err = NULL;
+        if (store_df(c->store, &df, &err) < 0)
+                return cli_fail(err);
+        _cleanup_free_ char *size = format_bytes_docker(df.layers_size);
+        _cleanup_free_ char *recl = format_bytes_docker(df.reclaimable);
+        unsigned pct = df.layers_size ? (unsigned)(df.reclaimable * 100 / df.layers_size) : 0;
+        _cleanup_free_ char *recl_pct = xasprintf("%s (%u%%)", recl, pct);
+        _cleanup_free_ char *total = xasprintf("%llu", (unsigned long long)df.images);
+        _cleanup_free_ char *active = xasprintf("%llu", (unsigned long long)df.images_active);
+        struct table *t = table_new(5);
+        table_add_row(t, (const char *[]){ "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE" });
+        table_add_row(t, (const char *[]){ "Images", total, active, size, recl_pct });
+        table_add_row(t, (const char *[]){ "Containers", "0", "0", "0B", "0B" });
+        table_add_row(t, (const char *[]){ "Local Volumes", "0", "0", "0B", "0B" });
+        table_add_row(t, (const char *[]){ "Build Cache", "0", "0", "0B", "0B" });
+        _cleanup_free_ char *out = table_render(t);
+        table_free(t);
+        fputs(out, stdout);
+        return EXIT_OK;
+}
+
+/* Delete images without tags (or, with ALL, every image), then collect their layers. */
+static int prune_images(struct cli *c, bool all, struct st_error **err)
+{
+        struct store_image **l = NULL;
+        size_t n = 0;
+        int r = store_lock(c->store, true, err);
+        if (r >= 0)
+                r = store_image_list(c->store, &l, &n, err);
+        if (r < 0)
+                return r;
+        bool header = false;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                if (!all && l[i]->tags)
+                        continue;
+                if (!header)
+                        printf("Deleted Images:\n");
+                header = true;
+                STRV_FOREACH(t, l[i]->tags)
+                {
+                        _cleanup_free_ char *f = image_ref_familiarize(*t);
+                        printf("untagged: %s\n", f);
+                }
+                r = store_image_delete(c->store, l[i]->id, err);
+                if (r >= 0)
+                        printf("deleted: %s\n", l[i]->id);
+        }
+        store_image_list_free(l, n);
+        if (r < 0)
+                return r;
+        struct store_gc_stats gc;
+        r = store_gc(c->store, &gc, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *freed = format_bytes_docker(gc.bytes_freed);
+        printf("%sTotal reclaimed space: %s\n", header ? "\n" : "", freed);
+        return 0;
+}
+
+static int prune_verb(struct cli *c, const char *verb, const char *warning, int argc,
+                      char **argv)
+{
+        static const struct option opts[] = {
+                { "all", no_argument, NULL, 'a' },
+                { "force", no_argument, NULL, 'f' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        bool all = false, force = false;
+        int o;
+        while ((o = getopt_long(argc, argv, "afh", opts, NULL)) >= 0) {
+                if (o == 'a')
+                        all = true;
+                else if (o == 'f')
+                        force = true;
+                else if (o == 'h')
+                        return cli_help(verb);
+                else
+                        return cli_usage_error(verb, "invalid option");
+        }
+        if (optind < argc)
+                return cli_usage_error(verb, "\"%s prune\" accepts no arguments", verb);
+        if (!force) {
+                fprintf(stderr, "WARNING! This will remove %s.\n",
+                        all ? "all images without at least one container associated to them"
+                            : warning);
+                if (!cli_confirm("Are you sure you want to continue?"))
+                        return EXIT_OK;
+        }
+        if (cli_store(c) < 0)
+                return EXIT_FAIL;
+        _cleanup_error_ struct st_error *err = NULL;
+        if (prune_images(c, all, &err) < 0)
+                return cli_fail(err);
+        return EXIT_OK;
+}
+
+int verb_image_prune(struct cli *c, int argc, char **argv)
+{
+        return prune_verb(c, "image", "all dangling images", argc, argv);
+}
+
+int verb_system_prune(struct cli *c, int argc, char **argv)
+{
+        return prune_verb(c, "system", "all dangling images and unreferenced store files", argc,
+                          argv);
+}
+
+int verb_system_check(struct cli *c, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "repair", no_argument, NULL, 'r' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        bool repair = false;
+        int o;
+        while ((o = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                if (o == 'r')
+                        repair = true;
+                else if (o == 'h')
+                        return cli_help("system");
+                else
+                        return cli_usage_error("system", "invalid option");
+        }
+        if (cli_store(c) < 0)
+                return EXIT_FAIL;
+        struct store_check_report rep;
+        _cleanup_error_ struct st_error *err = NULL;
+        if (store_check(c->store, repair, &rep, &err) < 0)
+                return cli_fail(err);
+        STRV_FOREACH(p, rep.problems)
+        printf("problem: %s\n", *p);
+        STRV_FOREACH(p, rep.repaired)
+        printf("repaired: %s\n", *p);
+        printf("checked %llu blobs, %llu layers, %llu images: %s\n",
+               (unsigned long long)rep.blobs_checked, (unsigned long long)rep.layers_checked,
+               (unsigned long long)rep.images_checked,
+               !rep.problems ? "the store is clean"
+               : repair      ? "problems repaired"
+                             : "problems found (run 'strata system check --repair')");
+        int ret = rep.problems && !repair ? EXIT_FAIL : EXIT_OK;
+        store_check_report_release(&rep);
+        return ret;
+}

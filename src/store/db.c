@@ -1,0 +1,167 @@
+#include "store/store-internal.h"
+
+#include <errno.h>
+
+#include "basic/util.h"
+
+/* Each entry migrates from user_version == index to index + 1. */
+static const char *const migrations[] = {
+        "CREATE TABLE layers ("
+        "  chain_id TEXT PRIMARY KEY,"
+        "  diff_id TEXT NOT NULL,"
+        "  parent TEXT REFERENCES layers(chain_id),"
+        "  size INTEGER NOT NULL,"
+        "  tree_digest TEXT,"
+        "  added INTEGER NOT NULL);"
+        "CREATE TABLE layer_blobs ("
+        "  digest TEXT PRIMARY KEY,"
+        "  diff_id TEXT NOT NULL,"
+        "  media_type TEXT NOT NULL,"
+        "  size INTEGER NOT NULL);"
+        "CREATE INDEX layer_blobs_diff ON layer_blobs(diff_id);"
+        "CREATE TABLE images ("
+        "  id TEXT PRIMARY KEY,"
+        "  manifest_digest TEXT,"
+        "  manifest_media_type TEXT,"
+        "  created INTEGER NOT NULL,"
+        "  added INTEGER NOT NULL);"
+        "CREATE TABLE image_layers ("
+        "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+        "  idx INTEGER NOT NULL,"
+        "  chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
+        "  PRIMARY KEY (image_id, idx));"
+        "CREATE INDEX image_layers_chain ON image_layers(chain_id);"
+        "CREATE TABLE image_blobs ("
+        "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+        "  digest TEXT NOT NULL,"
+        "  PRIMARY KEY (image_id, digest));"
+        "CREATE INDEX image_blobs_digest ON image_blobs(digest);"
+        "CREATE TABLE tags ("
+        "  name TEXT PRIMARY KEY,"
+        "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+        "  added INTEGER NOT NULL);"
+        "CREATE INDEX tags_image ON tags(image_id);"
+        "CREATE TABLE repo_digests ("
+        "  name TEXT NOT NULL,"
+        "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+        "  PRIMARY KEY (name, image_id));",
+};
+
+int db_error(struct store *s, int rc, const char *what, struct st_error **err)
+{
+        int code = rc == SQLITE_FULL ? -ENOSPC : rc == SQLITE_BUSY ? -EBUSY : ST_E_CORRUPT;
+        return st_error_set(err, code, "database: %s: %s", what,
+                            s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+}
+
+int db_exec(struct store *s, const char *sql, struct st_error **err)
+{
+        int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                return db_error(s, rc, "exec", err);
+        return 0;
+}
+
+int db_prepare(struct store *s, const char *sql, sqlite3_stmt **ret, struct st_error **err)
+{
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
+        if (rc != SQLITE_OK)
+                return db_error(s, rc, "prepare", err);
+        return 0;
+}
+
+int db_step_done(struct store *s, sqlite3_stmt *st, struct st_error **err)
+{
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+                return db_error(s, rc, "step", err);
+        return 0;
+}
+
+void db_bind_text(sqlite3_stmt *st, int idx, const char *v)
+{
+        if (v)
+                sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
+        else
+                sqlite3_bind_null(st, idx);
+}
+
+char *db_column_strdup(sqlite3_stmt *st, int col)
+{
+        const unsigned char *t = sqlite3_column_text(st, col);
+        return t ? xstrdup((const char *)t) : NULL;
+}
+
+int db_query_strv(struct store *s, const char *sql, const char *arg, char ***ret,
+                  struct st_error **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(s, sql, &st, err);
+        if (r < 0)
+                return r;
+        if (arg)
+                db_bind_text(st, 1, arg);
+        _cleanup_strv_ char **l = NULL;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                strv_consume(&l, db_column_strdup(st, 0) ?: xstrdup(""));
+        if (rc != SQLITE_DONE)
+                return db_error(s, rc, "query", err);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int migrate(struct store *s, struct st_error **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(s, "PRAGMA user_version", &st, err);
+        if (r < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return db_error(s, SQLITE_ERROR, "read schema version", err);
+        int v = sqlite3_column_int(st, 0);
+        if (v > (int)ELEMENTSOF(migrations))
+                return st_error_set(err, ST_E_UNSUPPORTED,
+                                    "database schema version %d is newer than this strata (%zu)",
+                                    v, ELEMENTSOF(migrations));
+        for (; v < (int)ELEMENTSOF(migrations); v++) {
+                _cleanup_free_ char *sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version=%d;"
+                                                     " COMMIT;",
+                                                     migrations[v], v + 1);
+                r = db_exec(s, sql, err);
+                if (r < 0) {
+                        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+                        return st_error_wrap(err, "migrate to schema %d", v + 1);
+                }
+        }
+        return 0;
+}
+
+int db_open(struct store *s, struct st_error **err)
+{
+        _cleanup_free_ char *path = xasprintf("%s/strata.db", s->root);
+        int rc = sqlite3_open_v2(path, &s->db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 NULL);
+        if (rc != SQLITE_OK)
+                return db_error(s, rc, "open", err);
+        sqlite3_busy_timeout(s->db, 60000);
+        int r = db_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                           " PRAGMA foreign_keys=ON;", err);
+        if (r < 0)
+                return r;
+        return migrate(s, err);
+}
+
+int store_transaction(struct store *s, store_txn_fn f, void *userdata, struct st_error **err)
+{
+        int r = db_exec(s, "BEGIN IMMEDIATE", err);
+        if (r < 0)
+                return r;
+        r = f(s, userdata, err);
+        if (r >= 0)
+                r = db_exec(s, "COMMIT", err);
+        if (r < 0)
+                (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return r;
+}

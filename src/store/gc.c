@@ -1,0 +1,156 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/fileio.h"
+#include "basic/log.h"
+#include "basic/util.h"
+#include "store/store-internal.h"
+
+struct gc_ctx {
+        char **dead_layers;
+        struct store_gc_stats *stats;
+};
+
+static int gc_rows(struct store *s, void *userdata, struct st_error **err)
+{
+        struct gc_ctx *c = userdata;
+        int r = db_query_strv(s,
+                              "SELECT chain_id FROM layers WHERE chain_id NOT IN"
+                              " (SELECT chain_id FROM image_layers)",
+                              NULL, &c->dead_layers, err);
+        if (r < 0)
+                return r;
+        r = db_exec(s,
+                    "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers);"
+                    "DELETE FROM layer_blobs WHERE digest NOT IN (SELECT digest FROM image_blobs);",
+                    err);
+        return r;
+}
+
+static bool row_exists(struct store *s, const char *sql, const char *arg)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (db_prepare(s, sql, &st, NULL) < 0)
+                return true; /* when unsure, keep */
+        db_bind_text(st, 1, arg);
+        return sqlite3_step(st) != SQLITE_DONE;
+}
+
+/* Call F for each entry name of ROOT/SUBDIR (not . and ..). */
+static int for_each_entry(struct store *s, const char *subdir,
+                          int (*f)(struct store *s, const char *name, void *u), void *u)
+{
+        _cleanup_close_ int fd = openat(s->root_fd, subdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        _cleanup_closedir_ DIR *d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        TAKE_FD(fd);
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.') {
+                        int r = f(s, de->d_name, u);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+static int gc_blob(struct store *s, const char *hex, void *u)
+{
+        struct store_gc_stats *stats = u;
+        _cleanup_free_ char *d = xasprintf("sha256:%s", hex);
+        if (digest_is_valid(d) &&
+            row_exists(s, "SELECT 1 FROM image_blobs WHERE digest = ?", d))
+                return 0;
+        _cleanup_free_ char *p = xasprintf("blobs/sha256/%s", hex);
+        struct stat st;
+        if (fstatat(s->root_fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                stats->bytes_freed += (uint64_t)st.st_size;
+        if (unlinkat(s->root_fd, p, 0) == 0)
+                stats->blobs_removed++;
+        return 0;
+}
+
+static int gc_layer_dir(struct store *s, const char *hex, void *u)
+{
+        struct store_gc_stats *stats = u;
+        _cleanup_free_ char *chain = xasprintf("sha256:%s", hex);
+        if (digest_is_valid(chain) &&
+            row_exists(s, "SELECT 1 FROM layers WHERE chain_id = ?", chain))
+                return 0;
+        _cleanup_free_ char *p = xasprintf("%s/layers/%s", s->root, hex);
+        uint64_t bytes = 0;
+        if (disk_usage_at(AT_FDCWD, p, &bytes) == 0)
+                stats->bytes_freed += bytes;
+        if (store_remove_path(s, p, NULL) == 0)
+                stats->layers_removed++;
+        return 0;
+}
+
+static int gc_link(struct store *s, const char *name, void *u)
+{
+        (void)u;
+        _cleanup_free_ char *p = xasprintf("l/%s", name);
+        struct stat st;
+        if (fstatat(s->root_fd, p, &st, 0) < 0 && errno == ENOENT)
+                (void)unlinkat(s->root_fd, p, 0);
+        return 0;
+}
+
+int store_gc(struct store *s, struct store_gc_stats *ret, struct st_error **err)
+{
+        struct store_gc_stats stats = { 0 };
+        struct gc_ctx c = { .stats = &stats };
+        int r = store_lock(s, true, err);
+        if (r < 0)
+                return r;
+        r = store_transaction(s, gc_rows, &c, err);
+        strv_free(c.dead_layers); /* their dirs go with the orphan sweep below */
+        if (r < 0)
+                return st_error_wrap(err, "collect garbage");
+        r = for_each_entry(s, "layers", gc_layer_dir, &stats);
+        if (r >= 0)
+                r = for_each_entry(s, "l", gc_link, &stats);
+        if (r >= 0)
+                r = for_each_entry(s, "blobs/sha256", gc_blob, &stats);
+        if (r < 0)
+                return st_error_set_errno(err, r, "collect garbage");
+        if (ret)
+                *ret = stats;
+        return 0;
+}
+
+int store_df(struct store *s, struct store_df *ret, struct st_error **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(
+                s,
+                "SELECT (SELECT COUNT(*) FROM images),"
+                " (SELECT COUNT(DISTINCT image_id) FROM tags),"
+                " (SELECT COALESCE(SUM(size), 0) FROM layers),"
+                " (SELECT COALESCE(SUM(size), 0) FROM layers WHERE chain_id NOT IN"
+                "   (SELECT il.chain_id FROM image_layers il JOIN tags t"
+                "    ON t.image_id = il.image_id))",
+                &st, err);
+        if (r < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return db_error(s, SQLITE_ERROR, "disk usage", err);
+        struct store_df df = {
+                .images = (uint64_t)sqlite3_column_int64(st, 0),
+                .images_active = (uint64_t)sqlite3_column_int64(st, 1),
+                .layers_size = (uint64_t)sqlite3_column_int64(st, 2),
+                .reclaimable = (uint64_t)sqlite3_column_int64(st, 3),
+        };
+        uint64_t blobs = 0;
+        if (disk_usage_at(s->root_fd, "blobs", &blobs) == 0)
+                df.blobs_size = blobs;
+        *ret = df;
+        return 0;
+}

@@ -1,0 +1,48 @@
+/* Internals of src/store shared between its files. */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+struct store {
+        char *root;
+        int root_fd;
+        sqlite3 *db;
+        int lock_fd;    /* ROOT/lock, flocked by store_lock */
+        int lock_mode;  /* 0 none, LOCK_SH, LOCK_EX */
+        char *tmp_path; /* this process's staging dir, or NULL */
+        int tmp_lock_fd;
+};
+
+DEFINE_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize)
+#define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)
+
+/* Open and migrate the database at ROOT/strata.db. */
+int db_open(struct store *s, struct st_error **err);
+
+/* Prepare SQL on S's connection; ST_E_CORRUPT-ish errors carry sqlite's message. */
+int db_prepare(struct store *s, const char *sql, sqlite3_stmt **ret, struct st_error **err);
+
+/* Execute SQL with no results. */
+int db_exec(struct store *s, const char *sql, struct st_error **err);
+
+/* Step a statement that returns no rows (SQLITE_DONE expected). */
+int db_step_done(struct store *s, sqlite3_stmt *st, struct st_error **err);
+
+/* Bind a text parameter (NULL binds SQL NULL). */
+void db_bind_text(sqlite3_stmt *st, int idx, const char *v);
+
+/* A copy of column COL as text, or NULL; caller frees. */
+char *db_column_strdup(sqlite3_stmt *st, int col);
+
+/* Query a single-column list of strings: SQL with at most one text parameter ARG. */
+int db_query_strv(struct store *s, const char *sql, const char *arg, char ***ret,
+                  struct st_error **err);
+
+/* The error for a failed sqlite call on S. */
+int db_error(struct store *s, int rc, const char *what, struct st_error **err);
+
+/* Remove the dir or file at ABS_PATH by renaming it into the staging dir first (atomic as seen
+ * from the store), then deleting it. */
+int store_remove_path(struct store *s, const char *abs_path, struct st_error **err);

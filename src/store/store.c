@@ -1,0 +1,215 @@
+#include "store/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/fileio.h"
+#include "basic/log.h"
+#include "basic/util.h"
+#include "store/store-internal.h"
+
+static const char *const store_dirs[] = { "blobs", "blobs/sha256", "layers", "l", "tmp" };
+
+/* Remove staging dirs whose owner is gone: each tmp/<id>/ has tmp/<id>.lock held by its
+ * process. */
+static void clean_stale_tmp(struct store *s)
+{
+        _cleanup_close_ int tfd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tfd < 0)
+                return;
+        int dfd = fcntl(tfd, F_DUPFD_CLOEXEC, 3);
+        _cleanup_closedir_ DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        if (!d) {
+                safe_close(dfd);
+                return;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || endswith(de->d_name, ".lock"))
+                        continue;
+                _cleanup_free_ char *lock = xasprintf("%s.lock", de->d_name);
+                _cleanup_close_ int lfd = openat(tfd, lock, O_RDWR | O_CLOEXEC);
+                if (lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) < 0)
+                        continue; /* alive */
+                log_debug("removing stale staging dir tmp/%s", de->d_name);
+                (void)rm_rf_at(tfd, de->d_name);
+                (void)unlinkat(tfd, lock, 0);
+        }
+}
+
+int store_open(const char *root, struct store **ret, struct st_error **err)
+{
+        int r = mkdir_p_at(AT_FDCWD, root, 0711);
+        if (r < 0)
+                return st_error_set_errno(err, r, "create store root '%s'", root);
+        struct store *s = xcalloc(1, sizeof(*s));
+        s->lock_fd = s->tmp_lock_fd = -1;
+        s->root = realpath(root, NULL);
+        if (!s->root) {
+                r = st_error_set_errno(err, -errno, "resolve store root '%s'", root);
+                store_close(s);
+                return r;
+        }
+        s->root_fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->root_fd < 0) {
+                r = st_error_set_errno(err, -errno, "open store root '%s'", root);
+                store_close(s);
+                return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(store_dirs); i++)
+                if (mkdirat(s->root_fd, store_dirs[i], 0700) < 0 && errno != EEXIST) {
+                        r = st_error_set_errno(err, -errno, "create '%s/%s'", s->root,
+                                               store_dirs[i]);
+                        store_close(s);
+                        return r;
+                }
+        s->lock_fd = openat(s->root_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (s->lock_fd < 0) {
+                r = st_error_set_errno(err, -errno, "open store lock");
+                store_close(s);
+                return r;
+        }
+        r = db_open(s, err);
+        if (r < 0) {
+                store_close(s);
+                return r;
+        }
+        clean_stale_tmp(s);
+        *ret = s;
+        return 0;
+}
+
+struct store *store_close(struct store *s)
+{
+        if (!s)
+                return NULL;
+        if (s->tmp_path) {
+                (void)rm_rf_at(AT_FDCWD, s->tmp_path);
+                _cleanup_free_ char *lock = xasprintf("%s.lock", s->tmp_path);
+                (void)unlink(lock);
+        }
+        safe_close(s->tmp_lock_fd);
+        if (s->db)
+                sqlite3_close_v2(s->db);
+        safe_close(s->lock_fd);
+        safe_close(s->root_fd);
+        free(s->tmp_path);
+        free(s->root);
+        free(s);
+        return NULL;
+}
+
+const char *store_root(const struct store *s)
+{
+        return s->root;
+}
+
+int store_root_fd(const struct store *s)
+{
+        return s->root_fd;
+}
+
+int store_lock(struct store *s, bool exclusive, struct st_error **err)
+{
+        int mode = exclusive ? LOCK_EX : LOCK_SH;
+        if (s->lock_mode == mode)
+                return 0;
+        while (flock(s->lock_fd, mode) < 0)
+                if (errno != EINTR)
+                        return st_error_set_errno(err, -errno, "lock store");
+        s->lock_mode = mode;
+        return 0;
+}
+
+void store_unlock(struct store *s)
+{
+        if (s->lock_mode)
+                (void)flock(s->lock_fd, LOCK_UN);
+        s->lock_mode = 0;
+}
+
+int store_tmp_dir(struct store *s, const char **ret_path, struct st_error **err)
+{
+        if (s->tmp_path) {
+                *ret_path = s->tmp_path;
+                return 0;
+        }
+        char id[17];
+        int r = random_hex(id, 8);
+        if (r < 0)
+                return st_error_set_errno(err, r, "random");
+        _cleanup_free_ char *lock = xasprintf("%s/tmp/%s.lock", s->root, id);
+        _cleanup_close_ int lfd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
+                return st_error_set_errno(err, -errno, "create staging lock '%s'", lock);
+        _cleanup_free_ char *path = xasprintf("%s/tmp/%s", s->root, id);
+        if (mkdir(path, 0700) < 0)
+                return st_error_set_errno(err, -errno, "create staging dir '%s'", path);
+        s->tmp_lock_fd = TAKE_FD(lfd);
+        s->tmp_path = TAKE_PTR(path);
+        *ret_path = s->tmp_path;
+        return 0;
+}
+
+static int tmp_name(struct store *s, const char *prefix, char **ret, struct st_error **err)
+{
+        const char *dir = NULL;
+        char rnd[17];
+        int r = store_tmp_dir(s, &dir, err);
+        if (r < 0)
+                return r;
+        r = random_hex(rnd, 8);
+        if (r < 0)
+                return st_error_set_errno(err, r, "random");
+        *ret = xasprintf("%s/%s-%s", dir, prefix, rnd);
+        return 0;
+}
+
+int store_tmp_file(struct store *s, const char *prefix, int *ret_fd, char **ret_path,
+                   struct st_error **err)
+{
+        _cleanup_free_ char *p = NULL;
+        int r = tmp_name(s, prefix, &p, err);
+        if (r < 0)
+                return r;
+        int fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return st_error_set_errno(err, -errno, "create '%s'", p);
+        *ret_fd = fd;
+        *ret_path = TAKE_PTR(p);
+        return 0;
+}
+
+int store_tmp_mkdir(struct store *s, const char *prefix, char **ret_path, struct st_error **err)
+{
+        _cleanup_free_ char *p = NULL;
+        int r = tmp_name(s, prefix, &p, err);
+        if (r < 0)
+                return r;
+        if (mkdir(p, 0700) < 0)
+                return st_error_set_errno(err, -errno, "create '%s'", p);
+        *ret_path = TAKE_PTR(p);
+        return 0;
+}
+
+int store_remove_path(struct store *s, const char *abs_path, struct st_error **err)
+{
+        _cleanup_free_ char *p = NULL;
+        int r = tmp_name(s, "del", &p, err);
+        if (r < 0)
+                return r;
+        if (rename(abs_path, p) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return st_error_set_errno(err, -errno, "remove '%s'", abs_path);
+        }
+        r = rm_rf_at(AT_FDCWD, p);
+        if (r < 0)
+                return st_error_set_errno(err, r, "remove '%s'", p);
+        return 0;
+}

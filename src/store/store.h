@@ -1,0 +1,242 @@
+/* The local store: content-addressed blobs, overlay-ready layer dirs, and the SQLite database
+ * of images, tags and layers. Layout (DESIGN.md):
+ *   ROOT/strata.db  ROOT/blobs/sha256/<hex>  ROOT/layers/<chainhex>/diff  ROOT/l/<short>
+ *   ROOT/tmp/<id>/ (one staging dir per process, locked while it lives; stale ones removed)
+ * Files are written to tmp/, fsynced, renamed into place; rows change in one transaction after
+ * the files exist. Mutations that add hold the store lock shared; deletions hold it exclusive. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "basic/error.h"
+#include "digest/digest.h"
+
+struct store;
+
+/* Open (creating if needed) the store at ROOT; removes stale staging dirs of dead processes.
+ * Caller frees with store_close. */
+int store_open(const char *root, struct store **ret, struct st_error **err);
+
+/* Close S; NULL-safe; returns NULL. Removes this process's staging dir. */
+struct store *store_close(struct store *s);
+
+/* The store's root path (borrowed). */
+const char *store_root(const struct store *s);
+
+/* An fd on the root directory (borrowed). */
+int store_root_fd(const struct store *s);
+
+/* Take the store lock: shared for operations that only add, exclusive for ones that delete.
+ * Blocks until granted. Re-locking changes the mode. */
+int store_lock(struct store *s, bool exclusive, struct st_error **err);
+
+/* Release the store lock (no-op if not held). */
+void store_unlock(struct store *s);
+
+/* This process's staging directory (absolute path, borrowed), created on first use. */
+int store_tmp_dir(struct store *s, const char **ret_path, struct st_error **err);
+
+/* A new empty, uniquely named file or directory in the staging dir, named PREFIX-<random>.
+ * *ret_path is absolute and owned by the caller; for files *ret_fd is open O_RDWR. */
+int store_tmp_file(struct store *s, const char *prefix, int *ret_fd, char **ret_path,
+                   struct st_error **err);
+int store_tmp_mkdir(struct store *s, const char *prefix, char **ret_path, struct st_error **err);
+
+/* Run F inside one SQLite transaction (BEGIN IMMEDIATE ... COMMIT; rollback on failure). */
+typedef int (*store_txn_fn)(struct store *s, void *userdata, struct st_error **err);
+int store_transaction(struct store *s, store_txn_fn f, void *userdata, struct st_error **err);
+
+/* ----- blobs ----- */
+
+/* Absolute path of the blob DIGEST (it may not exist); caller frees. */
+char *store_blob_path(const struct store *s, const char *digest);
+
+/* True if the blob file exists. */
+bool store_blob_exists(const struct store *s, const char *digest);
+
+/* Move the staged file TMP_PATH (fsynced by this call) into the store as DIGEST. The caller
+ * has verified the digest while writing. Existing blobs are kept (TMP_PATH is removed). */
+int store_blob_commit(struct store *s, const char *tmp_path, const char *digest,
+                      struct st_error **err);
+
+/* Store LEN bytes of BUF as a blob; its digest goes into ret_digest (DIGEST_STR_LEN+1). */
+int store_blob_put(struct store *s, const void *buf, size_t len, char *ret_digest,
+                   struct st_error **err);
+
+/* Open the blob DIGEST read-only; ST_E_NOT_FOUND if missing. Caller closes *ret_fd. */
+int store_blob_open(const struct store *s, const char *digest, int *ret_fd, struct st_error **err);
+
+/* Read the whole blob DIGEST (at most CAP bytes), verifying its digest; caller frees *ret. */
+int store_blob_read(const struct store *s, const char *digest, size_t cap, char **ret,
+                    size_t *ret_len, struct st_error **err);
+
+/* ----- layers ----- */
+
+struct store_layer {
+        char *chain_id;
+        char *diff_id;
+        char *parent;      /* chain ID of the parent layer, or NULL */
+        uint64_t size;     /* bytes of regular files in the layer dir */
+        char *tree_digest; /* archive_tree_digest of the dir when it was committed, or NULL */
+};
+
+/* The chain ID of DIFF_ID on top of PARENT (NULL for the bottom layer) into RET. */
+void store_chain_id(const char *parent, const char *diff_id, char *ret);
+
+/* Absolute path of the layer dir (…/layers/<hex>/diff); caller frees. */
+char *store_layer_diff_path(const struct store *s, const char *chain_id);
+
+/* Look up a layer; ST_E_NOT_FOUND if absent. Caller frees with store_layer_free. */
+int store_layer_get(struct store *s, const char *chain_id, struct store_layer **ret,
+                    struct st_error **err);
+
+/* Move the staged layer STAGING (a dir containing diff/) into place as L->chain_id and record
+ * it. If the layer already exists, STAGING is removed and the existing one kept. */
+int store_layer_commit(struct store *s, const char *staging, const struct store_layer *l,
+                       struct st_error **err);
+
+/* Free L; NULL-safe; returns NULL. */
+struct store_layer *store_layer_free(struct store_layer *l);
+
+/* Record that blob DIGEST (MEDIA_TYPE, SIZE bytes) holds the tar whose sha256 is DIFF_ID. */
+int store_layer_blob_record(struct store *s, const char *digest, const char *diff_id,
+                            const char *media_type, uint64_t size, struct st_error **err);
+
+/* ----- images ----- */
+
+struct store_image {
+        char *id;                  /* config digest */
+        char *manifest_digest;     /* or NULL */
+        char *manifest_media_type; /* or NULL */
+        int64_t created;           /* seconds since the epoch, from the config */
+        uint64_t size;             /* sum of the layers' sizes */
+        char **chain_ids;          /* bottom first */
+        char **tags;               /* fully qualified, sorted */
+        char **repo_digests;       /* "repo@sha256:…" */
+};
+
+/* The blobs an image references (config, manifest, layer blobs). */
+struct store_image_new {
+        const char *id;
+        const char *manifest_digest;
+        const char *manifest_media_type;
+        int64_t created;
+        char **chain_ids;  /* bottom first; each must be committed already */
+        char **blobs;      /* every blob digest the image needs kept (config, manifest, layers) */
+        char **tags;       /* fully qualified refs to point at this image (moved if elsewhere) */
+        char **repo_digests;
+};
+
+/* Add (or update) an image and point its tags at it, in one transaction. */
+int store_image_add(struct store *s, const struct store_image_new *img, struct st_error **err);
+
+/* Find an image by reference (normalized: "busybox" = docker.io/library/busybox:latest), by
+ * full ID ("sha256:…" or 64 hex), or by unambiguous ID prefix (>= 1 hex char, Docker-like).
+ * ST_E_NOT_FOUND ("No such image: X"), ST_E_AMBIGUOUS. Caller frees with store_image_free. */
+int store_image_lookup(struct store *s, const char *name, struct store_image **ret,
+                       struct st_error **err);
+
+/* All images, newest first. Caller frees with store_image_list_free. */
+int store_image_list(struct store *s, struct store_image ***ret, size_t *ret_n,
+                     struct st_error **err);
+
+/* Point the fully qualified REF at image ID (moving it if it pointed elsewhere). */
+int store_tag_set(struct store *s, const char *ref, const char *id, struct st_error **err);
+
+/* Remove the tag REF; ST_E_NOT_FOUND if absent. */
+int store_tag_remove(struct store *s, const char *ref, struct st_error **err);
+
+/* Delete image ID's row, tags and layer references (files are collected by store_gc). */
+int store_image_delete(struct store *s, const char *id, struct st_error **err);
+
+/* Free IMG; NULL-safe; returns NULL. */
+struct store_image *store_image_free(struct store_image *img);
+
+/* Free a list from store_image_list. */
+void store_image_list_free(struct store_image **l, size_t n);
+
+/* ----- collection, checking, usage ----- */
+
+struct store_gc_stats {
+        uint64_t layers_removed, blobs_removed, bytes_freed;
+};
+
+/* Remove layers and blobs no image references, and orphaned files; takes the exclusive lock. */
+int store_gc(struct store *s, struct store_gc_stats *ret, struct st_error **err);
+
+/* A problem found by store_check; freed with the report. */
+struct store_check_report {
+        char **problems; /* one line each, e.g. "blob sha256:… is corrupt (digest mismatch)" */
+        char **repaired; /* what --repair did */
+        uint64_t blobs_checked, layers_checked, images_checked;
+};
+
+/* Verify every blob's digest, every layer dir against its record, every image's references;
+ * with REPAIR remove what is broken (corrupt blobs, broken layers and the images using them,
+ * orphans). Returns 0 when run (problems are in the report). */
+int store_check(struct store *s, bool repair, struct store_check_report *ret,
+                struct st_error **err);
+
+/* Release the report's fields. */
+void store_check_report_release(struct store_check_report *r);
+
+struct store_df {
+        uint64_t images, images_active; /* images, those with a tag */
+        uint64_t layers_size;           /* sum of layer sizes */
+        uint64_t reclaimable;           /* size only dangling images use */
+        uint64_t blobs_size;            /* bytes in blobs/ */
+};
+
+/* Disk usage summary for `system df`. */
+int store_df(struct store *s, struct store_df *ret, struct st_error **err);
+
+DEFINE_CLEANUP_FUNC(struct store *, store_close)
+DEFINE_CLEANUP_FUNC(struct store_image *, store_image_free)
+DEFINE_CLEANUP_FUNC(struct store_layer *, store_layer_free)
+#define _cleanup_store_       _cleanup_(store_closep)
+#define _cleanup_store_image_ _cleanup_(store_image_freep)
+#define _cleanup_store_layer_ _cleanup_(store_layer_freep)
+
+/* ----- creating layers from tar streams ----- */
+
+struct store_layer_source {
+        struct st_reader *in;        /* the layer's bytes as given (compressed or not) */
+        const char *parent;          /* chain ID of the layer below, or NULL */
+        const char *expected_digest; /* if set, IN's bytes must hash to it */
+        const char *expected_diff_id; /* if set, the uncompressed tar must hash to it */
+        const char *media_type;      /* of IN's bytes when keep_blob; NULL: derived */
+        bool keep_blob;              /* store IN's bytes as they are as a blob (load, pull) */
+        bool recompress;             /* store a gzip of the tar as the blob (import, build) */
+        uint64_t max_bytes;          /* bomb guard on the uncompressed tar (0: default) */
+};
+
+struct store_layer_result {
+        char chain_id[DIGEST_STR_LEN + 1];
+        char diff_id[DIGEST_STR_LEN + 1];
+        char digest[DIGEST_STR_LEN + 1]; /* of the stored blob ("" if none was stored) */
+        char media_type[80];             /* of the stored blob */
+        uint64_t blob_size;
+        uint64_t size; /* bytes of regular files in the layer */
+};
+
+/* Stream SRC->in in one pass: verify, decompress, hash, (re)compress into a blob, and apply the
+ * tar into a staging layer dir that is then committed as a layer. Holds the store lock shared.
+ * Nothing is named unless every digest matched; on failure the staging files are removed. */
+int store_layer_create(struct store *s, const struct store_layer_source *src,
+                       struct store_layer_result *ret, struct st_error **err);
+
+/* ----- import ----- */
+
+struct store_import_opts {
+        char **changes;      /* Dockerfile-style changes (--change) */
+        const char *message; /* history comment (-m); default "Imported from SOURCE" */
+        const char *source;  /* "-" for stdin, else the file name */
+        char **tags;         /* fully qualified references to tag the image with */
+};
+
+/* Import a rootfs tarball (plain, gzip or zstd) from IN as a one-layer image; the image ID
+ * goes into ret_id (DIGEST_STR_LEN + 1). */
+int store_import(struct store *s, struct st_reader *in, const struct store_import_opts *opts,
+                 char *ret_id, struct st_error **err);
