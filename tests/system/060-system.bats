@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# strata system df|prune|check and strata image prune.
+
+load helpers
+
+@test "system df counts images and reclaimable space" {
+    make_busybox_tar "$TESTDIR/bb.tar"
+    run_strata import "$TESTDIR/bb.tar" a
+    run_strata import -c 'CMD ["x"]' "$TESTDIR/bb.tar"
+    run_strata system df
+    [[ "${lines[0]}" =~ ^TYPE\ +TOTAL\ +ACTIVE\ +SIZE\ +RECLAIMABLE$ ]]
+    [[ "${lines[1]}" =~ ^Images\ +2\ +1\ +[0-9.]+MB\ +0B\ \(0%\)$ ]]
+}
+
+@test "image prune removes dangling images only; -a removes all" {
+    make_busybox_tar "$TESTDIR/bb.tar"
+    run_strata import "$TESTDIR/bb.tar" keep
+    run_strata import -c 'CMD ["x"]' "$TESTDIR/bb.tar"
+    dangling=$output
+    run_strata image prune -f
+    [[ "$output" =~ "deleted: $dangling" ]]
+    [[ "$output" =~ "Total reclaimed space:" ]]
+    run_strata images --format '{{.Repository}}'
+    expect_output keep
+    run_strata image prune -a -f
+    run_strata images -q
+    expect_output ""
+    [ -z "$(ls "$STRATA_ROOT/layers")" ]
+}
+
+@test "prune without -f asks and does nothing on no" {
+    make_busybox_tar "$TESTDIR/bb.tar"
+    run_strata import "$TESTDIR/bb.tar"
+    run bash -c "echo n | '$STRATA' system prune"
+    [ "$status" -eq 0 ]
+    run_strata images -q
+    [ -n "$output" ]
+}
+
+@test "system check finds a corrupt blob and a changed layer, --repair fixes the store" {
+    make_busybox_tar "$TESTDIR/bb.tar"
+    run_strata import "$TESTDIR/bb.tar" a
+    run_strata system check
+    expect_output_match 'the store is clean'
+    blob=$(ls "$STRATA_ROOT/blobs/sha256" | head -n1)
+    layer=$(ls "$STRATA_ROOT/layers" | head -n1)
+    echo tampered >> "$STRATA_ROOT/layers/$layer/diff/etc/passwd"
+    run_strata 1 system check
+    expect_output_match "layer sha256:$layer is broken: its content changed"
+    run_strata system check --repair
+    expect_output_match 'removed broken image'
+    run_strata system check
+    expect_output_match 'the store is clean'
+    run_strata images -q
+    expect_output ""
+}
+
+@test "system check detects a corrupt blob" {
+    make_busybox_tar "$TESTDIR/bb.tar"
+    run_strata import "$TESTDIR/bb.tar" a
+    id=$output
+    printf 'x' >> "$STRATA_ROOT/blobs/sha256/${id:7}"
+    run_strata 1 system check
+    expect_output_match "blob $id is corrupt"
+    run_strata 1 inspect a
+    expect_output_match "corrupt"
+}
+
+@test "stale staging dirs of dead processes are removed" {
+    make_busybox_tar "$TESTDIR/bb.tar"
+    run_strata import "$TESTDIR/bb.tar" a
+    mkdir -p "$STRATA_ROOT/tmp/deadbeef00000000/layer-x"
+    : > "$STRATA_ROOT/tmp/deadbeef00000000.lock"
+    run_strata images -q
+    [ ! -e "$STRATA_ROOT/tmp/deadbeef00000000" ]
+}
+
+@test "unknown verbs and bad flags are usage errors (125)" {
+    run_strata 125 frobnicate
+    expect_output_match "'frobnicate' is not a strata command"
+    run_strata 125 images --bogus
+    run_strata 125 system
+}
