@@ -55,13 +55,14 @@ static int pipeline_build(struct store *s, const struct store_layer_source *src,
 {
         p->in_digest = digest_reader_new(src->in);
         struct st_reader *cur = p->in_digest;
-        if (src->keep_blob || src->recompress) {
+        bool link_in = src->keep_blob && src->in_path;
+        if ((src->keep_blob && !link_in) || src->recompress) {
                 int r = store_tmp_file(s, "blob", &p->blob_fd, &p->blob_tmp, err);
                 if (r < 0)
                         return r;
                 p->blob_file = st_fd_writer_new(p->blob_fd);
         }
-        if (src->keep_blob) {
+        if (src->keep_blob && !link_in) {
                 p->raw_tee = st_tee_reader_new(cur, p->blob_file);
                 cur = p->raw_tee;
         }
@@ -151,11 +152,32 @@ static int verify(struct pipeline *p, const struct store_layer_source *src,
         return 0;
 }
 
+/* Hardlink the input file to a fresh staging name that store_blob_commit may rename. */
+static int link_input(struct store *s, const char *in_path, struct pipeline *p,
+                      struct st_error **err)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *tmp = NULL;
+        int r = store_tmp_file(s, "blob", &fd, &tmp, err);
+        if (r < 0)
+                return r;
+        if (unlink(tmp) < 0 || link(in_path, tmp) < 0)
+                return st_error_set_errno(err, -errno, "link '%s'", in_path);
+        free(p->blob_tmp);
+        p->blob_tmp = TAKE_PTR(tmp);
+        return 0;
+}
+
 static int commit(struct store *s, struct pipeline *p, const struct store_layer_source *src,
                   struct store_layer_result *res, struct st_error **err)
 {
         store_chain_id(src->parent, res->diff_id, res->chain_id);
         int r;
+        if (res->digest[0] && src->in_path && src->keep_blob) {
+                r = link_input(s, src->in_path, p, err);
+                if (r < 0)
+                        return r;
+        }
         if (res->digest[0]) {
                 r = store_blob_commit(s, p->blob_tmp, res->digest, err);
                 if (r < 0)

@@ -208,6 +208,8 @@ struct store_layer_source {
         const char *expected_diff_id; /* if set, the uncompressed tar must hash to it */
         const char *media_type;      /* of IN's bytes when keep_blob; NULL: derived */
         bool keep_blob;              /* store IN's bytes as they are as a blob (load, pull) */
+        const char *in_path;         /* with keep_blob: IN reads this file in the store's tmp/,
+                                        which is hardlinked into blobs/ instead of copied */
         bool recompress;             /* store a gzip of the tar as the blob (import, build) */
         uint64_t max_bytes;          /* bomb guard on the uncompressed tar (0: default) */
 };
@@ -240,3 +242,25 @@ struct store_import_opts {
  * goes into ret_id (DIGEST_STR_LEN + 1). */
 int store_import(struct store *s, struct st_reader *in, const struct store_import_opts *opts,
                  char *ret_id, struct st_error **err);
+
+/* ----- save and load ----- */
+
+/* Write the images NAMES (references or IDs) to OUT as one tar that is both an OCI image layout
+ * (oci-layout, index.json, blobs/sha256/…) and a docker-archive (manifest.json), streaming each
+ * blob from the store. */
+int store_save(struct store *s, char **names, struct st_writer *out, struct st_error **err);
+
+struct store_loaded {
+        char *id;    /* image ID */
+        char **tags; /* fully qualified tags it was loaded with */
+};
+
+/* Load every image of the archive IN (OCI layout or docker-archive; plain, gzip or zstd):
+ * verify every blob against its digest and every layer against its diff ID, store them, tag the
+ * images. Returns the images in *ret (caller frees with store_loaded_free). Nothing is tagged
+ * unless everything of that image verified. */
+int store_load(struct store *s, struct st_reader *in, struct store_loaded **ret, size_t *ret_n,
+               struct st_error **err);
+
+/* Free a list from store_load. */
+void store_loaded_free(struct store_loaded *l, size_t n);
