@@ -33,8 +33,11 @@ struct archive_apply_stats {
 int archive_layer_apply(struct st_reader *tar, int dirfd, const struct archive_apply_opts *opts,
                         struct archive_apply_stats *ret_stats, struct st_error **err);
 
-/* A deterministic "sha256:…" over the tree at DIRFD: for each path in sorted order its type,
- * mode, uid, gid, size, mtime (seconds, not for dirs' children churn: files and links only),
- * symlink target, device numbers, overlay opaque/whiteout markers and the sha256 of regular
- * file content. Used by `system check` to prove a layer dir still matches what was applied. */
+/* A deterministic "sha256:…" over the tree at DIRFD into RET_DIGEST (DIGEST_STR_LEN + 1 bytes):
+ * one record per path (the root "." first, then each directory's entries sorted bytewise,
+ * then its subdirectories in that order) with its type, mode, uid, gid, and: for files size,
+ * mtime (seconds) and the sha256 of the content; for symlinks mtime and target; for devices
+ * major/minor (whiteouts are 0/0 char devices); for dirs the overlay opaque marker. Dir sizes
+ * and mtimes are left out (they churn). Symlinks are never followed. Used by `system check` to
+ * prove a layer dir still matches what was applied. */
 int archive_tree_digest(int dirfd, char *ret_digest, struct st_error **err);

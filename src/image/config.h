@@ -22,12 +22,13 @@ struct image_config {
         json_t *root; /* the whole document (owned reference) */
         char *architecture;
         char *os;
-        char *variant;     /* or NULL */
-        char *created;     /* or NULL */
-        char *author;      /* or NULL */
-        char **diff_ids;   /* strv of validated digests, rootfs.type must be "layers" */
+        char *variant;   /* or NULL */
+        char *created;   /* or NULL */
+        char *author;    /* or NULL */
+        char **diff_ids; /* strv of validated digests, rootfs.type must be "layers" */
         struct image_history *history;
         size_t n_history;
+        bool cmd_set; /* a CMD change was applied: a later ENTRYPOINT change keeps Cmd */
 };
 
 /* Parse a config of LEN bytes (cap IMAGE_CONFIG_MAX). Validates: rootfs.type == "layers",

@@ -9,18 +9,18 @@
 
 #include "basic/error.h"
 
-#define MEDIA_TYPE_OCI_MANIFEST     "application/vnd.oci.image.manifest.v1+json"
-#define MEDIA_TYPE_OCI_INDEX        "application/vnd.oci.image.index.v1+json"
-#define MEDIA_TYPE_OCI_CONFIG       "application/vnd.oci.image.config.v1+json"
-#define MEDIA_TYPE_OCI_LAYER        "application/vnd.oci.image.layer.v1.tar"
-#define MEDIA_TYPE_OCI_LAYER_GZIP   "application/vnd.oci.image.layer.v1.tar+gzip"
-#define MEDIA_TYPE_OCI_LAYER_ZSTD   "application/vnd.oci.image.layer.v1.tar+zstd"
-#define MEDIA_TYPE_OCI_LAYER_ND_GZIP "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
-#define MEDIA_TYPE_DOCKER_MANIFEST  "application/vnd.docker.distribution.manifest.v2+json"
-#define MEDIA_TYPE_DOCKER_LIST      "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MEDIA_TYPE_DOCKER_CONFIG    "application/vnd.docker.container.image.v1+json"
-#define MEDIA_TYPE_DOCKER_LAYER     "application/vnd.docker.image.rootfs.diff.tar"
-#define MEDIA_TYPE_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define MEDIA_TYPE_OCI_MANIFEST         "application/vnd.oci.image.manifest.v1+json"
+#define MEDIA_TYPE_OCI_INDEX            "application/vnd.oci.image.index.v1+json"
+#define MEDIA_TYPE_OCI_CONFIG           "application/vnd.oci.image.config.v1+json"
+#define MEDIA_TYPE_OCI_LAYER            "application/vnd.oci.image.layer.v1.tar"
+#define MEDIA_TYPE_OCI_LAYER_GZIP       "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MEDIA_TYPE_OCI_LAYER_ZSTD       "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MEDIA_TYPE_OCI_LAYER_ND_GZIP    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+#define MEDIA_TYPE_DOCKER_MANIFEST      "application/vnd.docker.distribution.manifest.v2+json"
+#define MEDIA_TYPE_DOCKER_LIST          "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MEDIA_TYPE_DOCKER_CONFIG        "application/vnd.docker.container.image.v1+json"
+#define MEDIA_TYPE_DOCKER_LAYER         "application/vnd.docker.image.rootfs.diff.tar"
+#define MEDIA_TYPE_DOCKER_LAYER_GZIP    "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define MEDIA_TYPE_DOCKER_LAYER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 
 #define IMAGE_MANIFEST_MAX (4u * 1024 * 1024) /* cap on a manifest or index */
@@ -35,16 +35,18 @@ struct image_platform {
 
 struct image_descriptor {
         char *media_type;
-        char *digest; /* validated "sha256:…" */
-        int64_t size; /* >= 0 */
+        char *digest;                    /* validated "sha256:…" */
+        int64_t size;                    /* >= 0 */
         json_t *annotations;             /* object or NULL (owned reference) */
         struct image_platform *platform; /* NULL if absent */
         char *artifact_type;             /* or NULL */
+        json_t *raw; /* the parsed object (owned reference) or NULL; writing starts from it, so
+                      * urls, data and unknown keys survive */
 };
 
 struct image_manifest {
-        int schema_version;      /* 2 */
-        char *media_type;        /* as given in the document, or NULL if absent (OCI allows) */
+        int schema_version; /* 2 */
+        char *media_type;   /* as given in the document, or NULL if absent (OCI allows) */
         struct image_descriptor config;
         struct image_descriptor *layers;
         size_t n_layers;

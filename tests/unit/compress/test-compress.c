@@ -1,0 +1,261 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/stream.h"
+#include "basic/util.h"
+#include "compress/compress.h"
+#include "tap.h"
+
+struct mem_writer {
+        struct st_writer w;
+        char *buf;
+        size_t len, alloc;
+};
+
+static int mem_write(struct st_writer *w, const void *buf, size_t n)
+{
+        struct mem_writer *m = (struct mem_writer *)w;
+        if (m->len + n > m->alloc) {
+                m->alloc = (m->len + n) * 2;
+                m->buf = xrealloc(m->buf, m->alloc);
+        }
+        memcpy(m->buf + m->len, buf, n);
+        m->len += n;
+        return 0;
+}
+
+static void mem_free(struct st_writer *w)
+{
+        free(((struct mem_writer *)w)->buf);
+        free(w);
+}
+
+static struct mem_writer *mem_writer_new(void)
+{
+        struct mem_writer *m = xcalloc(1, sizeof(*m));
+        m->w.write = mem_write;
+        m->w.free = mem_free;
+        return m;
+}
+
+/* Pseudo-random but compressible data of LEN bytes; caller frees. */
+static char *make_data(size_t len)
+{
+        char *p = xmalloc(len ? len : 1);
+        uint32_t x = 12345;
+        for (size_t i = 0; i < len; i++) {
+                x = x * 1103515245 + 12345;
+                p[i] = (char)("abcdefgh"[(x >> 16) & 7]);
+        }
+        return p;
+}
+
+/* Compress LEN bytes of DATA with TYPE into a new mem writer (written in odd-sized chunks). */
+static struct mem_writer *compress_buf(enum compress_type type, const char *data, size_t len)
+{
+        struct mem_writer *m = mem_writer_new();
+        struct st_writer *c = compress_writer_new(type, 0, &m->w);
+        for (size_t off = 0; off < len;) {
+                size_t k = MIN(len - off, (size_t)7777);
+                if (st_writer_write(c, data + off, k) < 0)
+                        abort();
+                off += k;
+        }
+        if (st_writer_close(c) < 0)
+                abort();
+        st_writer_free(c);
+        return m;
+}
+
+/* Decompress BUF fully (with cap MAX) into *ret (caller frees); returns 0 or the error code. */
+static int decompress_all(const void *buf, size_t len, uint64_t max, char **ret, size_t *ret_len,
+                          enum compress_type *ret_type, struct st_error **err)
+{
+        _cleanup_reader_ struct st_reader *in = st_mem_reader_new(buf, len);
+        _cleanup_reader_ struct st_reader *d = NULL;
+        int r = decompress_reader_new(in, max, &d, err);
+        if (r < 0)
+                return r;
+        size_t alloc = 4096, n = 0;
+        _cleanup_free_ char *out = xmalloc(alloc);
+        for (;;) {
+                if (n == alloc)
+                        out = xrealloc(out, alloc *= 2);
+                ssize_t k = st_reader_read(d, out + n, MIN(alloc - n, (size_t)3001));
+                if (k < 0)
+                        return st_error_take(&d->err, (int)k, err);
+                if (k == 0)
+                        break;
+                n += (size_t)k;
+        }
+        if (ret_type)
+                *ret_type = decompress_reader_type(d);
+        *ret = TAKE_PTR(out);
+        *ret_len = n;
+        return 0;
+}
+
+static void roundtrip(enum compress_type type, size_t len)
+{
+        _cleanup_free_ char *data = make_data(len);
+        struct mem_writer *m = compress_buf(type, data, len);
+        _cleanup_error_ struct st_error *e = NULL;
+        _cleanup_free_ char *out = NULL;
+        size_t n = 0;
+        enum compress_type t = _COMPRESS_INVALID;
+        int r = decompress_all(m->buf, m->len, 0, &out, &n, &t, &e);
+        st_writer_free(&m->w);
+        ASSERT_OK_E(r, e);
+        ASSERT_EQ(t, len == 0 && type == COMPRESS_NONE ? COMPRESS_NONE : type);
+        ASSERT_EQ(n, len);
+        ASSERT_TRUE(memcmp(out, data, len) == 0);
+}
+
+TEST(type_strings)
+{
+        ASSERT_STREQ(compress_type_to_string(COMPRESS_ZSTD), "zstd");
+        ASSERT_EQ(compress_type_from_string("gzip"), COMPRESS_GZIP);
+        ASSERT_EQ(compress_type_from_string("lz4"), _COMPRESS_INVALID);
+        ASSERT_TRUE(compress_type_to_string(_COMPRESS_MAX) == NULL);
+}
+
+TEST(detect)
+{
+        const char *o = "x";
+        ASSERT_EQ(compress_detect("\x1f\x8b\x08", 3, &o), COMPRESS_GZIP);
+        ASSERT_TRUE(o == NULL);
+        ASSERT_EQ(compress_detect("\x28\xb5\x2f\xfd", 4, NULL), COMPRESS_ZSTD);
+        ASSERT_EQ(compress_detect("\x28\xb5\x2f", 3, NULL), COMPRESS_NONE);
+        ASSERT_EQ(compress_detect("BZh9", 4, &o), _COMPRESS_INVALID);
+        ASSERT_STREQ(o, "bzip2");
+        ASSERT_EQ(compress_detect("\xfd"
+                                  "7zXZ\0",
+                                  6, &o),
+                  _COMPRESS_INVALID);
+        ASSERT_STREQ(o, "xz");
+        ASSERT_EQ(compress_detect("", 0, &o), COMPRESS_NONE);
+}
+
+TEST(roundtrip_gzip)
+{
+        roundtrip(COMPRESS_GZIP, 0);
+        roundtrip(COMPRESS_GZIP, 1);
+        roundtrip(COMPRESS_GZIP, 1000000);
+}
+
+TEST(roundtrip_zstd)
+{
+        roundtrip(COMPRESS_ZSTD, 0);
+        roundtrip(COMPRESS_ZSTD, 1);
+        roundtrip(COMPRESS_ZSTD, 3000000);
+}
+
+TEST(roundtrip_none)
+{
+        roundtrip(COMPRESS_NONE, 0);
+        roundtrip(COMPRESS_NONE, 5);
+        roundtrip(COMPRESS_NONE, 300000);
+}
+
+TEST(gzip_concatenated_members)
+{
+        struct mem_writer *a = compress_buf(COMPRESS_GZIP, "hello ", 6);
+        struct mem_writer *b = compress_buf(COMPRESS_GZIP, "", 0);
+        struct mem_writer *c = compress_buf(COMPRESS_GZIP, "world", 5);
+        mem_write(&a->w, b->buf, b->len);
+        mem_write(&a->w, c->buf, c->len);
+        _cleanup_error_ struct st_error *e = NULL;
+        _cleanup_free_ char *out = NULL;
+        size_t n = 0;
+        int r = decompress_all(a->buf, a->len, 0, &out, &n, NULL, &e);
+        st_writer_free(&a->w);
+        st_writer_free(&b->w);
+        st_writer_free(&c->w);
+        ASSERT_OK_E(r, e);
+        ASSERT_EQ(n, 11);
+        ASSERT_TRUE(memcmp(out, "hello world", 11) == 0);
+}
+
+static void expect_fail(const void *buf, size_t len, uint64_t max, int code, const char *msg)
+{
+        _cleanup_error_ struct st_error *e = NULL;
+        _cleanup_free_ char *out = NULL;
+        size_t n = 0;
+        ASSERT_ERR(decompress_all(buf, len, max, &out, &n, NULL, &e), code);
+        ASSERT_EQ(st_error_code(e), code);
+        if (msg && !strstr(st_error_msg(e), msg))
+                TAP_FAIL("message '%s' lacks '%s'", st_error_msg(e), msg);
+}
+
+TEST(truncated_and_corrupt)
+{
+        _cleanup_free_ char *data = make_data(200000);
+        struct mem_writer *g = compress_buf(COMPRESS_GZIP, data, 200000);
+        struct mem_writer *z = compress_buf(COMPRESS_ZSTD, data, 200000);
+        expect_fail(g->buf, g->len / 2, 0, ST_E_PARSE, "gzip stream truncated");
+        expect_fail(g->buf, g->len - 4, 0, ST_E_PARSE, "gzip stream truncated");
+        expect_fail(g->buf, 2, 0, ST_E_PARSE, "gzip stream truncated");
+        expect_fail(z->buf, z->len / 2, 0, ST_E_PARSE, "zstd stream truncated");
+        expect_fail(z->buf, z->len - 1, 0, ST_E_PARSE, "zstd stream truncated");
+        g->buf[g->len / 2] ^= 0x55;
+        g->buf[g->len / 2 + 1] ^= 0x55;
+        expect_fail(g->buf, g->len, 0, ST_E_PARSE, "gzip stream corrupt");
+        z->buf[z->len - 2] ^= 0x55; /* inside the checksum */
+        expect_fail(z->buf, z->len, 0, ST_E_PARSE, "zstd stream corrupt");
+        st_writer_free(&g->w);
+        st_writer_free(&z->w);
+}
+
+TEST(gzip_trailing_garbage)
+{
+        struct mem_writer *g = compress_buf(COMPRESS_GZIP, "abc", 3);
+        mem_write(&g->w, "garbage!", 8);
+        expect_fail(g->buf, g->len, 0, ST_E_PARSE, "gzip stream corrupt");
+        st_writer_free(&g->w);
+}
+
+TEST(unsupported)
+{
+        expect_fail("BZh91AY&SY", 10, 0, ST_E_UNSUPPORTED, "bzip2 compression is not supported");
+}
+
+TEST(bomb_guard)
+{
+        size_t len = 4 << 20;
+        _cleanup_free_ char *zeros = xcalloc(1, len);
+        struct mem_writer *g = compress_buf(COMPRESS_GZIP, zeros, len);
+        struct mem_writer *z = compress_buf(COMPRESS_ZSTD, zeros, len);
+        ASSERT_TRUE(g->len < 10000);
+        expect_fail(g->buf, g->len, 1 << 20, ST_E_TOO_BIG, "exceeds the limit");
+        expect_fail(z->buf, z->len, 1 << 20, ST_E_TOO_BIG, "exceeds the limit");
+        expect_fail(zeros, len, 1 << 20, ST_E_TOO_BIG, "exceeds the limit");
+        /* exactly at the cap is fine */
+        _cleanup_error_ struct st_error *e = NULL;
+        _cleanup_free_ char *out = NULL;
+        size_t n = 0;
+        ASSERT_OK_E(decompress_all(g->buf, g->len, len, &out, &n, NULL, &e), e);
+        ASSERT_EQ(n, len);
+        st_writer_free(&g->w);
+        st_writer_free(&z->w);
+}
+
+static ssize_t failing_read(struct st_reader *r, void *buf, size_t n)
+{
+        (void)buf;
+        (void)n;
+        return st_error_set(&r->err, -ECONNRESET, "connection reset by peer");
+}
+
+TEST(inner_error_propagates)
+{
+        struct st_reader *in = xcalloc(1, sizeof(*in));
+        in->read = failing_read;
+        in->free = (st_reader_free_fn)free;
+        _cleanup_reader_ struct st_reader *d = NULL;
+        _cleanup_error_ struct st_error *e = NULL;
+        ASSERT_OK(decompress_reader_new(in, 0, &d, &e));
+        char buf[16];
+        ASSERT_ERR(st_reader_read(d, buf, sizeof(buf)), -ECONNRESET);
+        ASSERT_STREQ(st_error_msg(d->err), "connection reset by peer");
+        st_reader_free(in);
+}
