@@ -239,6 +239,23 @@ static void label_set(struct image_config *c, const char *key, const char *value
 
 typedef void (*set_fn)(struct image_config *c, const char *key, const char *value);
 
+/* Expand the key (KLEN bytes of KEY) and VALUE onto *KV. */
+static int push_pair(const char *key, size_t klen, const char *value, const json_t *env,
+                     const char *what, char ***kv, struct st_error **err)
+{
+        char *k, *v;
+        int r = expand_word(key, klen, env, &k, err);
+        if (r < 0)
+                return r;
+        strv_consume(kv, k);
+        if (!*k)
+                return st_error_set(err, ST_E_PARSE, "%s names can not be blank", what);
+        if ((r = expand_word(value, strlen(value), env, &v, err)) < 0)
+                return r;
+        strv_consume(kv, v);
+        return 0;
+}
+
 /* ENV and LABEL: "k=v k2=v2" pairs, or the legacy "k v" form; all expanded before any is set. */
 static int name_values(struct image_config *c, const char *args, const char *what, set_fn set,
                        struct st_error **err)
@@ -246,29 +263,25 @@ static int name_values(struct image_config *c, const char *args, const char *wha
         _cleanup_strv_ char **words = split_words(args), **kv = NULL;
         json_t *env = container_get(c, "Env");
         bool legacy = words[0] && !strchr(words[0], '=');
-        if (legacy && !words[1])
-                return st_error_set(err, ST_E_PARSE, "%s must have two arguments", what);
-        for (size_t i = 0; words[i] && (!legacy || i == 0); i++) {
-                char *eq = legacy ? NULL : strchr(words[i], '=');
-                const char *value = legacy ? args + strlen(words[0]) : eq + 1;
-                char *k, *v;
-                if (!legacy && !eq)
+        int r = 0;
+        if (legacy) {
+                if (!words[1])
+                        return st_error_set(err, ST_E_PARSE, "%s must have two arguments", what);
+                const char *value = args + strlen(words[0]);
+                value += strspn(value, " \t\r\n");
+                r = push_pair(words[0], strlen(words[0]), value, env, what, &kv, err);
+        }
+        for (size_t i = 0; r >= 0 && !legacy && words[i]; i++) {
+                const char *eq = strchr(words[i], '=');
+                if (!eq)
                         return st_error_set(err, ST_E_PARSE,
                                             "can't find = in \"%.100s\", must be of the form: "
                                             "name=value",
                                             words[i]);
-                value += legacy ? strspn(value, " \t") : 0;
-                size_t klen = legacy ? strlen(words[0]) : (size_t)(eq - words[i]);
-                int r = expand_word(words[i], klen, env, &k, err);
-                if (r < 0)
-                        return r;
-                strv_consume(&kv, k);
-                if ((r = expand_word(value, strlen(value), env, &v, err)) < 0)
-                        return r;
-                strv_consume(&kv, v);
-                if (!*k)
-                        return st_error_set(err, ST_E_PARSE, "%s names can not be blank", what);
+                r = push_pair(words[i], eq - words[i], eq + 1, env, what, &kv, err);
         }
+        if (r < 0)
+                return r;
         for (size_t i = 0; kv && kv[i]; i += 2)
                 set(c, kv[i], kv[i + 1]);
         return 0;

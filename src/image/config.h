@@ -63,11 +63,12 @@ char *image_config_write(struct image_config *c);
  * instruction has both). ST_E_PARSE for anything else or malformed arguments. */
 int image_config_apply_change(struct image_config *c, const char *change, struct st_error **err);
 
-/* Current time as RFC 3339 with nanoseconds in UTC ("2026-11-27T21:08:58.123456789Z");
- * caller frees. */
+/* Current time as RFC 3339 in UTC with up to nine fraction digits, trailing zeros trimmed like
+ * Go's RFC3339Nano ("2026-11-27T21:08:58.1234567Z"); caller frees. */
 char *image_time_now(void);
 
-/* Parse an RFC 3339 time into seconds since the epoch; -EINVAL if malformed. */
+/* Parse an RFC 3339 time ("T" and "Z" in either case, any fraction, "Z" or "+hh:mm") into
+ * seconds since the epoch; -EINVAL if malformed or out of range (Feb 30, 24:00). */
 int image_time_parse(const char *s, int64_t *ret_sec);
 
 DEFINE_CLEANUP_FUNC(struct image_config *, image_config_free)

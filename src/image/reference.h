@@ -14,9 +14,12 @@ struct image_ref {
         char *digest; /* "sha256:…" or NULL */
 };
 
-/* Parse and normalize S. A reference with no tag and no digest gets tag "latest". Errors are
- * ST_E_PARSE with Docker-like messages ("invalid reference format: repository name must be
- * lowercase", ...). Caller frees *ret with image_ref_free. */
+/* Parse and normalize S (as Docker's ParseNormalizedNamed; "index.docker.io" becomes
+ * "docker.io"). A reference with no tag and no digest gets tag "latest". Errors are ST_E_PARSE
+ * with Docker's messages ("invalid reference format", "invalid reference format: repository
+ * name (library/Busybox) must be lowercase", "invalid checksum digest length", ...); a bad tag
+ * gives "invalid reference format: invalid tag 'x'". Only sha256 digests are accepted.
+ * Caller frees *ret with image_ref_free. */
 int image_ref_parse(const char *s, struct image_ref **ret, struct st_error **err);
 
 /* Like image_ref_parse but with no default tag: a bare name keeps tag == NULL. */

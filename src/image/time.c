@@ -82,7 +82,7 @@ int image_time_parse(const char *s, int64_t *ret_sec)
                 return -EINVAL;
         if (*p == '.') {
                 size_t n = strspn(++p, "0123456789");
-                if (n == 0 || n > 9)
+                if (n == 0)
                         return -EINVAL;
                 p += n;
         }
