@@ -92,28 +92,35 @@ static void var_set(struct tmpl_var *v, json_t *value)
         v->value = value;
 }
 
-/* Field NAME of RECV (owned, NULL = no value) into *ret. */
+/* Key NAME of the object RECV (borrowed), or in a header the root's column title. */
+static json_t *object_field(struct tmpl_state *s, json_t *recv, const char *name)
+{
+        json_t *v = json_object_get(recv, name);
+        const char *h = NULL;
+
+        if (!v && s->header_fn && recv == s->root && (h = s->header_fn(name))) {
+                v = json_string_nocheck(h);
+                json_object_set_new_nocheck(recv, name, v);
+        }
+        return v;
+}
+
+/* Field NAME of RECV (a reference this consumes; NULL = no value) into *ret. */
 static int eval_field(struct tmpl_state *s, json_t *recv, const char *name, json_t **ret)
 {
-        _cleanup_json_ json_t *owned = recv;
+        int r = 0;
 
-        if (!recv) {
+        if (!recv)
                 *ret = NULL; /* a missing key's fields are missing too */
-                return 0;
-        }
-        if (json_is_object(recv)) {
-                json_t *v = json_object_get(recv, name);
-                const char *h = NULL;
-                if (!v && s->header_fn && recv == s->root && (h = s->header_fn(name))) {
-                        v = json_string_nocheck(h);
-                        json_object_set_new_nocheck(recv, name, v);
-                }
-                *ret = json_incref(v);
-                return 0;
-        }
-        if (json_is_null(recv))
-                return tmpl_fail(s, "nil pointer evaluating interface {}.%s", name);
-        return tmpl_fail(s, "can't evaluate field %s in type %s", name, tmpl_type_name(recv));
+        else if (json_is_object(recv))
+                *ret = json_incref(object_field(s, recv, name));
+        else if (json_is_null(recv))
+                r = tmpl_fail(s, "nil pointer evaluating interface {}.%s", name);
+        else
+                r = tmpl_fail(s, "can't evaluate field %s in type %s", name,
+                              tmpl_type_name(recv));
+        json_decref(recv);
+        return r;
 }
 
 static int eval_fields(struct tmpl_state *s, const struct node *n, json_t *recv, json_t **ret)
