@@ -6,7 +6,8 @@
 
 #include "basic/util.h"
 
-static int set_va(struct st_error **err, int code, bool with_errno, const char *fmt, va_list ap)
+_printf_(4, 0) static int set_va(struct st_error **err, int code, bool with_errno, const char *fmt,
+                                 va_list ap)
 {
         if (!err || *err)
                 return code;
