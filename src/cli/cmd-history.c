@@ -33,8 +33,7 @@ static json_t *history_row(const struct image_history *h, const char *id, uint64
                 (void)image_time_parse(h->created, &t);
         _cleanup_free_ char *since = NULL, *sz = NULL;
         if (o->human) {
-                _cleanup_free_ char *ago = format_time_ago(t, (int64_t)time(NULL));
-                since = xasprintf("%s ago", ago);
+                since = format_time_ago(t, (int64_t)time(NULL));
                 sz = format_bytes_docker(size);
         } else {
                 since = xstrdup(h->created ? h->created : "");

@@ -23,8 +23,7 @@ static json_t *image_row(const struct store_image *img, const char *repo, const 
                          const char *digest, const struct images_opts *o)
 {
         _cleanup_free_ char *size = format_bytes_docker(img->size);
-        _cleanup_free_ char *ago = format_time_ago(img->created, (int64_t)time(NULL));
-        _cleanup_free_ char *since = xasprintf("%s ago", ago);
+        _cleanup_free_ char *since = format_time_ago(img->created, (int64_t)time(NULL));
         _cleanup_free_ char *at = cli_time_go(img->created);
         _cleanup_free_ char *id = o->no_trunc ? xstrdup(img->id)
                                               : xstrndup(digest_hex(img->id), 12);

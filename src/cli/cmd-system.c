@@ -68,14 +68,13 @@ int verb_system_df(struct cli *c, int argc, char **argv)
         _cleanup_free_ char *recl_pct = xasprintf("%s (%u%%)", recl, pct);
         _cleanup_free_ char *total = xasprintf("%llu", (unsigned long long)df.images);
         _cleanup_free_ char *active = xasprintf("%llu", (unsigned long long)df.images_active);
-        struct table *t = table_new(5);
-        table_add_row(t, (const char *[]){ "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE" });
-        table_add_row(t, (const char *[]){ "Images", total, active, size, recl_pct });
-        table_add_row(t, (const char *[]){ "Containers", "0", "0", "0B", "0B" });
-        table_add_row(t, (const char *[]){ "Local Volumes", "0", "0", "0B", "0B" });
-        table_add_row(t, (const char *[]){ "Build Cache", "0", "0", "0B", "0B" });
+        _cleanup_table_ struct table *t = table_new();
+        table_add_row(t, (const char *[]){ "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE" }, 5);
+        table_add_row(t, (const char *[]){ "Images", total, active, size, recl_pct }, 5);
+        table_add_row(t, (const char *[]){ "Containers", "0", "0", "0B", "0B" }, 5);
+        table_add_row(t, (const char *[]){ "Local Volumes", "0", "0", "0B", "0B" }, 5);
+        table_add_row(t, (const char *[]){ "Build Cache", "0", "0", "0B", "0B" }, 5);
         _cleanup_free_ char *out = table_render(t);
-        table_free(t);
         fputs(out, stdout);
         return EXIT_OK;
 }

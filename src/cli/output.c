@@ -1,5 +1,6 @@
 #include "cli/output.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -7,36 +8,15 @@
 #include "basic/format.h"
 #include "basic/util.h"
 #include "json/json.h"
+#include "image/manifest.h"
 #include "json/template.h"
 
 void cli_print_table(char **rows)
 {
-        size_t ncols = 1;
+        _cleanup_table_ struct table *t = table_new();
         STRV_FOREACH(r, rows)
-        {
-                size_t k = 1;
-                for (const char *p = *r; *p; p++)
-                        k += *p == '\t';
-                ncols = MAX(ncols, k);
-        }
-        struct table *t = table_new(ncols);
-        STRV_FOREACH(r, rows)
-        {
-                _cleanup_free_ char *copy = xstrdup(*r);
-                const char **cells = xcalloc(ncols, sizeof(char *));
-                char *p = copy;
-                for (size_t i = 0; i < ncols; i++) {
-                        cells[i] = p ? p : "";
-                        char *tab = p ? strchr(p, '\t') : NULL;
-                        if (tab)
-                                *tab = 0;
-                        p = tab ? tab + 1 : NULL;
-                }
-                table_add_row(t, cells);
-                free(cells);
-        }
+        table_add_line(t, *r);
         _cleanup_free_ char *out = table_render(t);
-        table_free(t);
         fputs(out, stdout);
 }
 
@@ -50,22 +30,21 @@ int cli_print_formatted(const char *format, json_t **items, size_t n,
                 }
                 return 0;
         }
-        const char *rest = format;
-        bool table = template_is_table(format, &rest);
-        struct template *t = NULL;
-        int r = template_parse(rest, &t, err);
+        bool table = false;
+        _cleanup_free_ char *text = template_docker_prepare(format, &table);
+        _cleanup_template_ struct template *t = NULL;
+        int r = template_parse(text, &t, err);
         if (r < 0)
                 return r;
         _cleanup_strv_ char **rows = NULL;
         if (table)
-                strv_consume(&rows, template_table_header(rest, header));
+                strv_consume(&rows, template_table_header(text, header) ?: xstrdup(""));
         for (size_t i = 0; i < n && r >= 0; i++) {
                 char *line = NULL;
                 r = template_render(t, items[i], &line, err);
                 if (r >= 0)
                         strv_consume(&rows, line);
         }
-        template_free(t);
         if (r < 0)
                 return r;
         if (table)
@@ -108,8 +87,13 @@ const char *cli_image_header(const char *field)
                 { "VirtualSize", "VIRTUAL SIZE" }, { "SharedSize", "SHARED SIZE" },
                 { "UniqueSize", "UNIQUE SIZE" },
         };
+        static char upper[128];
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if (streq(field, names[i].field))
                         return names[i].header;
-        return NULL; /* the template module upper-cases the field name */
+        size_t i = 0;
+        for (; field[i] && i < sizeof(upper) - 1; i++)
+                upper[i] = (char)toupper((unsigned char)field[i]);
+        upper[i] = 0;
+        return upper;
 }

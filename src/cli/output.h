@@ -26,5 +26,6 @@ int cli_image_config(struct store *s, const struct store_image *img, struct imag
 char *cli_time_go(int64_t sec);
 
 /* Upper-case header of a template field: ".Repository" -> "REPOSITORY", "CreatedSince" ->
- * "CREATED", "ID" -> "IMAGE ID" (Docker's names for the image listings). */
+ * "CREATED", "ID" -> "IMAGE ID" (Docker's names for the image listings); the result may be
+ * a static buffer overwritten by the next call. */
 const char *cli_image_header(const char *field);
