@@ -210,6 +210,28 @@ static int commit(struct store *s, struct pipeline *p, const struct store_layer_
         return 0;
 }
 
+/* When extraction failed on input that does not match its expected digest, the mismatch is the
+ * error to report: read the rest of the input to find out. */
+static int blame_digest(struct pipeline *p, const struct store_layer_source *src, int r,
+                        struct st_error **err)
+{
+        if (!src->expected_digest || !p->in_digest)
+                return r;
+        _cleanup_error_ struct st_error *ignored = NULL;
+        if (drain(p->raw_tee ?: p->in_digest, &ignored) < 0)
+                return r;
+        char in[DIGEST_STR_LEN + 1];
+        digest_reader_final(p->in_digest, in);
+        if (streq(in, src->expected_digest))
+                return r;
+        if (err) {
+                *err = st_error_free(*err);
+                st_error_set(err, ST_E_DIGEST_MISMATCH, "layer content hashes to %s, expected %s",
+                             in, src->expected_digest);
+        }
+        return ST_E_DIGEST_MISMATCH;
+}
+
 int store_layer_create(struct store *s, const struct store_layer_source *src,
                        struct store_layer_result *ret, struct st_error **err)
 {
@@ -218,8 +240,11 @@ int store_layer_create(struct store *s, const struct store_layer_source *src,
         int r = store_lock(s, false, err);
         if (r >= 0)
                 r = pipeline_build(s, src, &p, err);
-        if (r >= 0)
+        if (r >= 0) {
                 r = run_extract(&p, src, &res, err);
+                if (r < 0)
+                        r = blame_digest(&p, src, r, err);
+        }
         if (r >= 0)
                 r = verify(&p, src, &res, err);
         if (r >= 0)

@@ -93,8 +93,13 @@ Loaded image: b:latest"
     mkdir "$TESTDIR/bad" && tar -C "$TESTDIR/bad" -xf "$TESTDIR/good.tar"
     layer=$(jq -r '.[0].Layers[0]' "$TESTDIR/bad/manifest.json")
     # a valid gzip stream, but not the one the manifest names
-    echo other | gzip > "$TESTDIR/bad/$layer"
+    tar -C "$TESTDIR" -cz bb.tar > "$TESTDIR/bad/$layer"
     rm "$TESTDIR/bad/manifest.json"
+    tar -C "$TESTDIR/bad" -cf "$TESTDIR/bad.tar" .
+    run_strata 1 load -i "$TESTDIR/bad.tar"
+    expect_output_match 'layer content hashes to sha256:[0-9a-f]{64}, expected sha256:'
+    # not even a tar: the digest mismatch is still what is reported
+    echo other | gzip > "$TESTDIR/bad/$layer"
     tar -C "$TESTDIR/bad" -cf "$TESTDIR/bad.tar" .
     run_strata 1 load -i "$TESTDIR/bad.tar"
     expect_output_match 'layer content hashes to sha256:[0-9a-f]{64}, expected sha256:'
