@@ -487,7 +487,8 @@ static int cmp_dir_time(const void *a, const void *b)
  * longer leads to a directory without symlinks (replaced later) is skipped. */
 static int apply_dir_times(struct apply_ctx *c, struct st_error **err)
 {
-        qsort(c->dirs, c->n_dirs, sizeof(*c->dirs), cmp_dir_time);
+        if (c->n_dirs > 0)
+                qsort(c->dirs, c->n_dirs, sizeof(*c->dirs), cmp_dir_time);
         for (size_t i = 0; i < c->n_dirs; i++) {
                 const char *p = c->dirs[i].path;
                 _cleanup_close_ int fd = archive_open_in_root(

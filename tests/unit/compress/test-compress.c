@@ -71,7 +71,8 @@ static struct mem_writer *compress_buf(enum compress_type type, const char *data
 static int decompress_all(const void *buf, size_t len, uint64_t max, char **ret, size_t *ret_len,
                           enum compress_type *ret_type, struct st_error **err)
 {
-        _cleanup_reader_ struct st_reader *in = st_mem_reader_new(buf, len);
+        /* st_mem_reader_new does pointer arithmetic on BUF: never hand it NULL */
+        _cleanup_reader_ struct st_reader *in = st_mem_reader_new(buf ? buf : "", len);
         _cleanup_reader_ struct st_reader *d = NULL;
         int r = decompress_reader_new(in, max, &d, err);
         if (r < 0)
