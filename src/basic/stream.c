@@ -153,6 +153,8 @@ static ssize_t mem_read(struct st_reader *r, void *buf, size_t n)
 {
         struct mem_reader *m = (struct mem_reader *)r;
         size_t k = MIN(n, m->len - m->pos);
+        if (k == 0)
+                return 0;
         memcpy(buf, m->buf + m->pos, k);
         m->pos += k;
         return (ssize_t)k;
