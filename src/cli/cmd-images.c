@@ -9,6 +9,7 @@
 #include "basic/util.h"
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "image/config.h"
 #include "image/reference.h"
 #include "json/json.h"
 
@@ -16,6 +17,10 @@ struct images_opts {
         bool quiet, digests, no_trunc, all;
         const char *format;
         const char *filter; /* REPOSITORY[:TAG] pattern */
+        char **references;  /* --filter reference=PATTERN (any may match) */
+        int dangling;       /* --filter dangling=: -1 unset, 0 false, 1 true */
+        int64_t before, since; /* --filter before=/since=IMAGE: created bounds, or -1 */
+        char **labels;      /* --filter label=KEY[=VALUE] (all must match) */
 };
 
 /* One row: repository and tag in familiar form ("<none>" when untagged). */
@@ -44,13 +49,11 @@ static const char *repo_digest(const struct store_image *img, const char *full_r
         return NULL;
 }
 
-static bool matches(const struct images_opts *o, const struct image_ref *ref)
+static bool pattern_matches(const char *pattern, const struct image_ref *ref)
 {
-        if (!o->filter)
-                return true;
         _cleanup_free_ char *fam = image_ref_familiar_repository(ref);
         _cleanup_free_ char *full = image_ref_repository(ref);
-        _cleanup_free_ char *pat = xstrdup(o->filter);
+        _cleanup_free_ char *pat = xstrdup(pattern);
         char *colon = strrchr(pat, ':');
         const char *tagpat = NULL;
         if (colon && !strchr(colon, '/')) {
@@ -60,6 +63,78 @@ static bool matches(const struct images_opts *o, const struct image_ref *ref)
         if (fnmatch(pat, fam, 0) != 0 && fnmatch(pat, full, 0) != 0)
                 return false;
         return !tagpat || (ref->tag && fnmatch(tagpat, ref->tag, 0) == 0);
+}
+
+static bool matches(const struct images_opts *o, const struct image_ref *ref)
+{
+        if (o->filter && !pattern_matches(o->filter, ref))
+                return false;
+        if (!o->references)
+                return true;
+        STRV_FOREACH(p, o->references)
+        if (pattern_matches(*p, ref))
+                return true;
+        return false;
+}
+
+static bool label_matches(json_t *labels, const char *want)
+{
+        _cleanup_free_ char *key = xstrdup(want);
+        char *eq = strchr(key, '=');
+        if (eq)
+                *eq = 0;
+        const char *have = json_get_str(labels, key);
+        return have && (!eq || streq(have, eq + 1));
+}
+
+/* The filters that look at the image as a whole (not at one tag). */
+static bool image_passes(struct store *s, const struct store_image *img,
+                         const struct images_opts *o)
+{
+        if (o->dangling >= 0 && (o->dangling == 1) != !img->tags)
+                return false;
+        if (o->before >= 0 && img->created >= o->before)
+                return false;
+        if (o->since >= 0 && img->created <= o->since)
+                return false;
+        if (!o->labels)
+                return true;
+        _cleanup_config_ struct image_config *cfg = NULL;
+        if (cli_image_config(s, img, &cfg, NULL) < 0)
+                return false;
+        json_t *labels = json_object_get(image_config_container(cfg), "Labels");
+        STRV_FOREACH(l, o->labels)
+        if (!label_matches(labels, *l))
+                return false;
+        return true;
+}
+
+/* Parse one --filter KEY=VALUE into O; image references are resolved in S. */
+static int add_filter(struct store *s, struct images_opts *o, const char *f,
+                      struct st_error **err)
+{
+        const char *v;
+        if ((v = startswith(f, "reference="))) {
+                strv_push(&o->references, v);
+        } else if ((v = startswith(f, "label="))) {
+                strv_push(&o->labels, v);
+        } else if ((v = startswith(f, "dangling="))) {
+                bool b;
+                if (cli_parse_bool(v, &b) < 0)
+                        return st_error_set(err, ST_E_USAGE, "invalid filter 'dangling=%s'", v);
+                o->dangling = b;
+        } else if ((v = startswith(f, "before=")) || (v = startswith(f, "since="))) {
+                _cleanup_store_image_ struct store_image *img = NULL;
+                int r = store_image_lookup(s, v, &img, err);
+                if (r < 0)
+                        return r;
+                if (f[0] == 'b')
+                        o->before = img->created;
+                else
+                        o->since = img->created;
+        } else
+                return st_error_set(err, ST_E_USAGE, "invalid filter '%s'", f);
+        return 0;
 }
 
 static void add_rows(const struct store_image *img, const struct images_opts *o, json_t *rows)
@@ -76,7 +151,7 @@ static void add_rows(const struct store_image *img, const struct images_opts *o,
                                                       o));
                 any = true;
         }
-        if (!any && !img->tags && !o->filter)
+        if (!any && !img->tags && !o->filter && !o->references)
                 json_array_append_new(rows, image_row(img, "<none>", "<none>", NULL, o));
 }
 
@@ -124,12 +199,14 @@ int verb_images(struct cli *c, int argc, char **argv)
         static const struct option opts[] = {
                 { "quiet", no_argument, NULL, 'q' },   { "all", no_argument, NULL, 'a' },
                 { "digests", no_argument, NULL, 'd' }, { "no-trunc", no_argument, NULL, 'n' },
-                { "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
+                { "format", required_argument, NULL, 'F' }, { "filter", required_argument, NULL, 'f' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
-        struct images_opts o = { 0 };
+        struct images_opts o = { .dangling = -1, .before = -1, .since = -1 };
+        _cleanup_strv_ char **filters = NULL;
         int opt;
-        while ((opt = getopt_long(argc, argv, "qah", opts, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "qaf:h", opts, NULL)) >= 0) {
                 switch (opt) {
                 case 'q':
                         o.quiet = true;
@@ -143,8 +220,11 @@ int verb_images(struct cli *c, int argc, char **argv)
                 case 'n':
                         o.no_trunc = true;
                         break;
-                case 'f':
+                case 'F':
                         o.format = optarg;
+                        break;
+                case 'f':
+                        strv_push(&filters, optarg);
                         break;
                 case 'h':
                         return cli_help("images");
@@ -158,15 +238,24 @@ int verb_images(struct cli *c, int argc, char **argv)
         if (cli_store(c) < 0)
                 return EXIT_FAIL;
         _cleanup_error_ struct st_error *err = NULL;
+        STRV_FOREACH(f, filters)
+        if (add_filter(c->store, &o, *f, &err) < 0) {
+                strv_free(o.references);
+                strv_free(o.labels);
+                return cli_fail(err);
+        }
         struct store_image **l = NULL;
         size_t n = 0;
-        if (store_image_list(c->store, &l, &n, &err) < 0)
-                return cli_fail(err);
+        int r = store_image_list(c->store, &l, &n, &err);
         json_t *rows = json_array();
-        for (size_t i = 0; i < n; i++)
-                add_rows(l[i], &o, rows);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (image_passes(c->store, l[i], &o))
+                        add_rows(l[i], &o, rows);
         store_image_list_free(l, n);
-        int r = print_rows(rows, &o, &err);
+        strv_free(o.references);
+        strv_free(o.labels);
+        if (r >= 0)
+                r = print_rows(rows, &o, &err);
         json_decref(rows);
         return r < 0 ? cli_fail(err) : EXIT_OK;
 }

@@ -72,3 +72,26 @@ localhost:5000/team/bb:1.0"
     run_strata 1 images --format '{{.Nope'
     expect_output_match '^strata: .*template'
 }
+
+@test "images --filter dangling, reference, label, before and since" {
+    import_bb busybox
+    run_strata import -c 'LABEL team=core tier=1' "$TESTDIR/bb.tar" labelled:1
+    run_strata import "$TESTDIR/bb.tar"
+    dangling=$output
+    python3 "$BATS_TEST_DIRNAME/fixtures/make-docker-archive.py" "$TESTDIR/bb.tar" "$TESTDIR/old.tar" old:2023
+    run_strata load -i "$TESTDIR/old.tar"
+    run_strata images -q --no-trunc --filter dangling=true
+    expect_output "$dangling"
+    run_strata images --format '{{.Repository}}' -f dangling=false -f reference='l*'
+    expect_output labelled
+    run_strata images --format '{{.Repository}}' --filter label=team=core
+    expect_output labelled
+    run_strata images --format '{{.Repository}}' --filter label=tier --filter label=team=other
+    expect_output ""
+    run_strata images --format '{{.Repository}}' --filter before=busybox
+    expect_output old
+    run_strata images --format '{{.Repository}}' --filter since=old:2023 --filter reference=busybox
+    expect_output busybox
+    run_strata 125 images --filter bogus=1
+    expect_output_match "invalid filter 'bogus=1'"
+}
