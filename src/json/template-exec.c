@@ -118,7 +118,7 @@ static int eval_field(struct tmpl_state *s, json_t *recv, const char *name, json
                 r = tmpl_fail(s, "nil pointer evaluating interface {}.%s", name);
         else
                 r = tmpl_fail(s, "can't evaluate field %s in type %s", name,
-                              tmpl_type_name(recv));
+                              recv == s->root ? tmpl_type_name(recv) : "interface {}");
         json_decref(recv);
         return r;
 }
@@ -271,6 +271,10 @@ static int eval_pipe(struct tmpl_state *s, const struct node *pipe, json_t *dot,
                 json_decref(v);
                 if (r < 0)
                         return r;
+                if (json_is_null(nv)) { /* Go: an interface{} holding nil becomes no value */
+                        json_decref(nv);
+                        nv = NULL;
+                }
                 v = nv;
         }
         for (size_t i = 0; i < pipe->n_decl; i++) {
@@ -351,8 +355,8 @@ static int exec_range(struct tmpl_state *s, const struct node *n, json_t *dot)
         int r = eval_pipe(s, n->pipe, dot, &v);
 
         s->at = n->pipe->kids[0];
-        if (r < 0 || !v || json_is_null(v))
-                ; /* no value and null (docker's nil slices) iterate zero times */
+        if (r < 0 || !v)
+                ; /* no value (null included) iterates zero times */
         else if (json_is_array(v)) {
                 count = json_array_size(v);
                 for (size_t i = 0; i < count && r >= 0; i++)

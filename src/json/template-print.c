@@ -37,6 +37,30 @@ size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *ret)
         return 0;
 }
 
+size_t utf8_encode(uint32_t c, char out[static 4])
+{
+        if (c < 0x80) {
+                out[0] = (char)c;
+                return 1;
+        }
+        if (c < 0x800) {
+                out[0] = (char)(0xc0 | (c >> 6));
+                out[1] = (char)(0x80 | (c & 0x3f));
+                return 2;
+        }
+        if (c < 0x10000) {
+                out[0] = (char)(0xe0 | (c >> 12));
+                out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+                out[2] = (char)(0x80 | (c & 0x3f));
+                return 3;
+        }
+        out[0] = (char)(0xf0 | (c >> 18));
+        out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+        out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+        out[3] = (char)(0x80 | (c & 0x3f));
+        return 4;
+}
+
 /* The shortest decimal digits that read back as D (like strconv's shortest mode): *digits
  * holds them without a point, *exp the decimal exponent of the first digit. */
 static void shortest_digits(double d, char digits[static 20], int *exp)
@@ -444,6 +468,15 @@ static int put_c_number(struct tmpl_state *s, struct tbuf *b, const struct fmt_s
 static int put_verb(struct tmpl_state *s, struct tbuf *b, const struct fmt_spec *sp,
                     const json_t *v);
 
+/* Inside a slice or map a nil prints as "<nil>" whatever the verb. */
+static int put_verb_elem(struct tmpl_state *s, struct tbuf *b, const struct fmt_spec *sp,
+                         const json_t *v)
+{
+        if (json_is_null(v))
+                return put_padded(s, b, sp, "<nil>", 5, false);
+        return put_verb(s, b, sp, v);
+}
+
 /* Go applies the verb to each element of a slice or map. */
 static int put_verb_container(struct tmpl_state *s, struct tbuf *b, const struct fmt_spec *sp,
                               const json_t *v)
@@ -456,7 +489,7 @@ static int put_verb_container(struct tmpl_state *s, struct tbuf *b, const struct
                         if (r >= 0 && i > 0)
                                 r = tbuf_putc(s, b, ' ');
                         if (r >= 0)
-                                r = put_verb(s, b, sp, e);
+                                r = put_verb_elem(s, b, sp, e);
                 }
                 return r < 0 ? r : tbuf_putc(s, b, ']');
         }
@@ -470,7 +503,7 @@ static int put_verb_container(struct tmpl_state *s, struct tbuf *b, const struct
                 if (r >= 0)
                         r = tbuf_putc(s, b, ':');
                 if (r >= 0)
-                        r = put_verb(s, b, sp, json_object_get(v, keys[i]));
+                        r = put_verb_elem(s, b, sp, json_object_get(v, keys[i]));
         }
         return r < 0 ? r : tbuf_putc(s, b, ']');
 }
