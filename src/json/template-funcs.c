@@ -369,8 +369,8 @@ static int index_one(struct tmpl_state *s, json_t *item, json_t *key, json_t **r
                                          "error calling index: value has type %s; should be "
                                          "string",
                                          tmpl_type_name(key));
-                json_t *v = json_object_get(item, json_string_value(key));
-                *ret = json_incref(v ? v : json_null()); /* Go: the zero value, a nil any */
+                /* a missing key gives Go's zero value, a nil any: no value once printed */
+                *ret = json_incref(json_object_get(item, json_string_value(key)));
                 return 0;
         }
         if (!json_is_array(item) && !json_is_string(item))
@@ -393,11 +393,13 @@ static int fn_index(struct tmpl_state *s, json_t **args, size_t n, json_t **ret)
 {
         json_t *item = json_incref(args[0]);
 
+        if (!item)
+                return tmpl_fail(s, "error calling index: index of untyped nil");
         for (size_t i = 1; i < n; i++) {
                 json_t *next = NULL;
                 int r;
                 if (!item)
-                        r = tmpl_fail(s, "error calling index: index of untyped nil");
+                        r = tmpl_fail(s, "error calling index: index of nil pointer");
                 else if (json_is_null(item))
                         r = 0, next = json_null();
                 else
@@ -504,19 +506,18 @@ static int compare(struct tmpl_state *s, const json_t *a, const json_t *b, bool 
 {
         enum cmp_kind ka = cmp_kind(a), kb = cmp_kind(b);
 
+        if (!ordered && (ka == CMP_NULL || kb == CMP_NULL)) {
+                *ret = ka != kb; /* nil equals only nil, whatever the other type */
+                return 0;
+        }
         if (ka == CMP_NONE || kb == CMP_NONE)
                 return tmpl_fail(s, "error calling %s: non-comparable type %s",
                                  ordered ? "lt" : "eq", tmpl_type_name(ka == CMP_NONE ? a : b));
         if (ordered && (ka == CMP_BOOL || ka == CMP_NULL))
                 return tmpl_fail(s, "error calling lt: invalid type for comparison");
-        if (ka != kb) {
-                if (!ordered && (ka == CMP_NULL || kb == CMP_NULL)) {
-                        *ret = 1;
-                        return 0;
-                }
+        if (ka != kb)
                 return tmpl_fail(s, "error calling %s: incompatible types for comparison",
                                  ordered ? "lt" : "eq");
-        }
         if (ka == CMP_NUMBER && json_is_integer(a) && json_is_integer(b))
                 *ret = (json_integer_value(a) > json_integer_value(b)) -
                        (json_integer_value(a) < json_integer_value(b));

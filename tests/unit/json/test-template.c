@@ -129,6 +129,16 @@ static const struct render_case render_cases[] = {
         { "{{and 1 0 2}} {{and 1 2}} {{or 0 \"\" .Tag}} {{or 0 .Empty}} {{not .Empty}}",
           "0 2 3.19  true" },
         { "{{or .True .Missing.Bad}}", "true" },
+        /* corners found by comparing with Go's text/template */
+        { "{{.Missing.X \"arg\"}}|{{.Tag | .Missing.Y}}", "<no value>|<no value>" },
+        { "{{printf \"%q %q %-4q|\" 97 12345 10}}", "'a' '\u3039' '\\n'|" },
+        { "{{printf \"%5d|%-4d|\" \"ab\" .Null}}", "%!d(string=   ab)|%!d(<nil>)|" },
+        { "{{printf \"%-3d|\" .RepoTags}}",
+          "[%!d(string=alpine:3.19) %!d(string=alpine:latest)]|" },
+        { "{{printf \"%9999999s|\" 1}} {{printf \"%5.\" 1}} {{printf \"%.1v\" 0.25}}",
+          "%!(NOVERB)%!(EXTRA int=1) %!.(int=    1) 0.2" },
+        { "{{eq .Missing .Config}} {{eq .Null .Null}} {{ne .Missing 1}}", "false true true" },
+        { "{{index .Config.Labels \"zz\" | printf \"%v\"}}", "<nil>" },
 };
 
 TEST(render_table)
@@ -218,6 +228,14 @@ static const struct error_case error_cases[] = {
         { "{{.Tag | .Repository}}", -EINVAL,
           "template: 1:10: executing at <.Repository>: Repository is not a method but has "
           "arguments" },
+        { "{{.Config.Labels \"a\"}}", -EINVAL,
+          "template: 1:3: executing at <.Config.Labels \"a\">: Labels is not a method but has "
+          "arguments" },
+        { "{{index .Missing}}", -EINVAL,
+          "template: 1:3: executing at <index .Missing>: error calling index: index of untyped nil" },
+        { "{{index .Config.Labels \"zz\" 0}}", -EINVAL,
+          "template: 1:3: executing at <index .Config.Labels \"zz\" 0>: error calling index: index "
+          "of nil pointer" },
         { "{{len}}", -EINVAL,
           "template: 1:3: executing at <len>: wrong number of args for len: want 1 got 0" },
         { "{{eq .RepoTags 1}}", -EINVAL,
