@@ -105,28 +105,33 @@ static json_t *object_field(struct tmpl_state *s, json_t *recv, const char *name
         return v;
 }
 
-/* Field NAME of RECV (a reference this consumes; NULL = no value) into *ret. */
-static int eval_field(struct tmpl_state *s, json_t *recv, const char *name, json_t **ret)
+/* Field NAME of RECV (a reference this consumes; NULL = no value) into *ret. HAS_ARGS: the
+ * command gives it arguments, which only a missing receiver shrugs off (Go's order). */
+static int eval_field(struct tmpl_state *s, json_t *recv, const char *name, bool has_args,
+                      json_t **ret)
 {
         int r = 0;
 
         if (!recv)
                 *ret = NULL; /* a missing key's fields are missing too */
+        else if (json_is_object(recv) && has_args)
+                r = tmpl_fail(s, "%s is not a method but has arguments", name);
         else if (json_is_object(recv))
                 *ret = json_incref(object_field(s, recv, name));
         else if (json_is_null(recv))
                 r = tmpl_fail(s, "nil pointer evaluating interface {}.%s", name);
         else
                 r = tmpl_fail(s, "can't evaluate field %s in type %s", name,
-                              tmpl_type_name(recv));
+                              recv == s->root ? tmpl_type_name(recv) : "interface {}");
         json_decref(recv);
         return r;
 }
 
-static int eval_fields(struct tmpl_state *s, const struct node *n, json_t *recv, json_t **ret)
+static int eval_fields(struct tmpl_state *s, const struct node *n, json_t *recv, bool has_args,
+                       json_t **ret)
 {
         STRV_FOREACH(f, n->fields) {
-                int r = eval_field(s, recv, *f, &recv);
+                int r = eval_field(s, recv, *f, has_args && !f[1], &recv);
                 if (r < 0)
                         return r;
         }
@@ -138,8 +143,9 @@ static int eval_pipe(struct tmpl_state *s, const struct node *pipe, json_t *dot,
 static int call_func(struct tmpl_state *s, const struct node *fn, struct node *const *argv,
                      size_t argc, json_t *dot, json_t **final, json_t **ret);
 
-/* An operand's value: a new reference, or NULL for no value. */
-static int eval_arg(struct tmpl_state *s, const struct node *n, json_t *dot, json_t **ret)
+/* An operand's value: a new reference, or NULL for no value. HAS_ARGS: see eval_field. */
+static int eval_operand(struct tmpl_state *s, const struct node *n, json_t *dot, bool has_args,
+                        json_t **ret)
 {
         json_t *v = NULL;
         int r = step(s);
@@ -148,13 +154,13 @@ static int eval_arg(struct tmpl_state *s, const struct node *n, json_t *dot, jso
                 return r;
         switch (n->kind) {
         case NODE_FIELD:
-                return eval_fields(s, n, json_incref(dot), ret);
+                return eval_fields(s, n, json_incref(dot), has_args, ret);
         case NODE_VAR:
                 v = var_find(s, n->text)->value;
-                return eval_fields(s, n, json_incref(v), ret);
+                return eval_fields(s, n, json_incref(v), has_args, ret);
         case NODE_CHAIN:
                 r = eval_pipe(s, n->pipe, dot, &v);
-                return r < 0 ? r : eval_fields(s, n, v, ret);
+                return r < 0 ? r : eval_fields(s, n, v, has_args, ret);
         case NODE_DOT:
                 *ret = json_incref(dot);
                 return 0;
@@ -169,6 +175,11 @@ static int eval_arg(struct tmpl_state *s, const struct node *n, json_t *dot, jso
         default:
                 abort(); /* the parser makes no other operands */
         }
+}
+
+static int eval_arg(struct tmpl_state *s, const struct node *n, json_t *dot, json_t **ret)
+{
+        return eval_operand(s, n, dot, false, ret);
 }
 
 static void decref_all(json_t **args, size_t n)
@@ -250,14 +261,9 @@ static int eval_cmd(struct tmpl_state *s, const struct node *cmd, json_t *dot, j
         s->at = cmd;
         if (first->kind == NODE_FUNC)
                 return call_func(s, first, cmd->kids + 1, cmd->n_kids - 1, dot, final, ret);
-        if (cmd->n_kids > 1 || final) {
-                size_t n = strv_length(first->fields);
-                if (n > 0)
-                        return tmpl_fail(s, "%s is not a method but has arguments",
-                                         first->fields[n - 1]);
+        if ((cmd->n_kids > 1 || final) && !first->fields)
                 return tmpl_fail(s, "can't give argument to non-function %s", cmd->text);
-        }
-        return eval_arg(s, first, dot, ret);
+        return eval_operand(s, first, dot, cmd->n_kids > 1 || final, ret);
 }
 
 /* The pipeline's value; its declarations are pushed (or assigned) in the current scope. */
@@ -271,6 +277,10 @@ static int eval_pipe(struct tmpl_state *s, const struct node *pipe, json_t *dot,
                 json_decref(v);
                 if (r < 0)
                         return r;
+                if (json_is_null(nv)) { /* Go: an interface{} holding nil becomes no value */
+                        json_decref(nv);
+                        nv = NULL;
+                }
                 v = nv;
         }
         for (size_t i = 0; i < pipe->n_decl; i++) {
@@ -351,8 +361,8 @@ static int exec_range(struct tmpl_state *s, const struct node *n, json_t *dot)
         int r = eval_pipe(s, n->pipe, dot, &v);
 
         s->at = n->pipe->kids[0];
-        if (r < 0 || !v || json_is_null(v))
-                ; /* no value and null (docker's nil slices) iterate zero times */
+        if (r < 0 || !v)
+                ; /* no value (null included) iterates zero times */
         else if (json_is_array(v)) {
                 count = json_array_size(v);
                 for (size_t i = 0; i < count && r >= 0; i++)

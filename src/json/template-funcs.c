@@ -88,63 +88,114 @@ static int fn_json(struct tmpl_state *s, json_t **args, size_t n, json_t **ret)
         return 0;
 }
 
-static int map_string(struct tmpl_state *s, json_t *arg, int (*fn)(int), json_t **ret)
+/* A pair range of a case table: upper-case code points FIRST..LAST map to lower case by adding
+ * DELTA; with STEP 2 they alternate upper/lower (Latin Extended-A, Cyrillic). */
+struct case_range {
+        uint32_t first, last;
+        int32_t delta;
+        uint8_t step;
+};
+
+/* Upper → lower for the scripts handled: Latin-1, Latin Extended-A, Greek, Cyrillic. */
+static const struct case_range case_ranges[] = {
+        { 'A', 'Z', 32, 1 },     { 0xc0, 0xd6, 32, 1 },   { 0xd8, 0xde, 32, 1 },
+        { 0x100, 0x12e, 1, 2 },  { 0x132, 0x136, 1, 2 },  { 0x139, 0x147, 1, 2 },
+        { 0x14a, 0x176, 1, 2 },  { 0x179, 0x17d, 1, 2 },  { 0x386, 0x386, 38, 1 },
+        { 0x388, 0x38a, 37, 1 }, { 0x38c, 0x38c, 64, 1 }, { 0x38e, 0x38f, 63, 1 },
+        { 0x391, 0x3a1, 32, 1 }, { 0x3a3, 0x3ab, 32, 1 }, { 0x400, 0x40f, 80, 1 },
+        { 0x410, 0x42f, 32, 1 }, { 0x460, 0x480, 1, 2 },  { 0x48a, 0x4be, 1, 2 },
+};
+
+/* unicode.ToUpper/ToLower (= ToTitle here) over the ranges above plus their odd cases. */
+static uint32_t case_map(uint32_t c, bool upper)
+{
+        static const uint32_t to_upper[][2] = {
+                { 0xff, 0x178 }, { 0xb5, 0x39c }, { 0x17f, 'S' }, { 0x3c2, 0x3a3 }, { 0x131, 'I' },
+        };
+        static const uint32_t to_lower[][2] = { { 0x178, 0xff }, { 0x130, 'i' } };
+        const uint32_t(*extra)[2] = upper ? to_upper : to_lower;
+        size_t n_extra = upper ? ELEMENTSOF(to_upper) : ELEMENTSOF(to_lower);
+
+        for (size_t i = 0; i < ELEMENTSOF(case_ranges); i++) {
+                const struct case_range *cr = &case_ranges[i];
+                uint32_t first = cr->first, last = cr->last, d = (uint32_t)cr->delta;
+                if (upper) {
+                        first += d;
+                        last += d;
+                }
+                if (c >= first && c <= last && (c - first) % cr->step == 0)
+                        return upper ? c - d : c + d;
+        }
+        for (size_t i = 0; i < n_extra; i++)
+                if (c == extra[i][0])
+                        return extra[i][1];
+        return c;
+}
+
+/* strings.Title's isSeparator, for the code points case_map knows. */
+static bool is_separator(uint32_t c)
+{
+        if (c < 0x80)
+                return !((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9') &&
+                       c != '_';
+        return c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+               c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+enum case_op {
+        CASE_UPPER,
+        CASE_LOWER,
+        CASE_TITLE,
+};
+
+/* strings.ToUpper/ToLower/Title: rune by rune, invalid bytes becoming U+FFFD as strings.Map
+ * makes them (ASCII-only input takes Go's byte-wise fast path, same result). */
+static int map_case(struct tmpl_state *s, json_t *arg, enum case_op op, json_t **ret)
 {
         const char *p;
         size_t len;
+        struct tbuf b = { 0 };
+        uint32_t prev = ' ';
         int r = arg_str(s, arg, &p, &len);
 
-        if (r < 0)
+        if (r >= 0)
+                r = tbuf_put(s, &b, "", 0);
+        for (size_t i = 0; i < len && r >= 0;) {
+                uint32_t c = 0xfffd, m;
+                size_t k = utf8_decode((const unsigned char *)p + i, len - i, &c);
+                char enc[4];
+                if (op == CASE_TITLE)
+                        m = is_separator(prev) ? case_map(c, true) : c;
+                else
+                        m = case_map(c, op == CASE_UPPER);
+                prev = c;
+                r = tbuf_put(s, &b, enc, utf8_encode(k == 0 ? 0xfffd : m, enc));
+                i += MAX(k, (size_t)1);
+        }
+        if (r < 0) {
+                free(b.p);
                 return r;
-        _cleanup_free_ char *out = xmalloc(len + 1);
-        for (size_t i = 0; i < len; i++)
-                out[i] = (char)fn((unsigned char)p[i]);
-        *ret = json_stringn_nocheck(out, len);
+        }
+        *ret = tbuf_steal_string(&b);
         return 0;
-}
-
-static int ascii_upper(int c)
-{
-        return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
-}
-
-static int ascii_lower(int c)
-{
-        return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
 static int fn_upper(struct tmpl_state *s, json_t **args, size_t n, json_t **ret)
 {
         (void)n;
-        return map_string(s, args[0], ascii_upper, ret);
+        return map_case(s, args[0], CASE_UPPER, ret);
 }
 
 static int fn_lower(struct tmpl_state *s, json_t **args, size_t n, json_t **ret)
 {
         (void)n;
-        return map_string(s, args[0], ascii_lower, ret);
+        return map_case(s, args[0], CASE_LOWER, ret);
 }
 
-/* strings.Title: upper-case letters that follow a separator (not a letter, digit or '_'). */
 static int fn_title(struct tmpl_state *s, json_t **args, size_t n, json_t **ret)
 {
-        const char *p;
-        size_t len;
-        int r = arg_str(s, args[0], &p, &len);
-        bool sep = true;
-
         (void)n;
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *out = xmalloc(len + 1);
-        for (size_t i = 0; i < len; i++) {
-                unsigned char c = (unsigned char)p[i];
-                out[i] = (char)(sep ? ascii_upper(c) : c);
-                sep = c < 0x80 && ascii_lower(c) == ascii_upper(c) && c != '_' &&
-                      !(c >= '0' && c <= '9');
-        }
-        *ret = json_stringn_nocheck(out, len);
-        return 0;
+        return map_case(s, args[0], CASE_TITLE, ret);
 }
 
 /* strings.Split with an empty separator: one element per UTF-8 sequence (or stray byte). */
@@ -318,8 +369,8 @@ static int index_one(struct tmpl_state *s, json_t *item, json_t *key, json_t **r
                                          "error calling index: value has type %s; should be "
                                          "string",
                                          tmpl_type_name(key));
-                json_t *v = json_object_get(item, json_string_value(key));
-                *ret = json_incref(v ? v : json_null()); /* Go: the zero value, a nil any */
+                /* a missing key gives Go's zero value, a nil any: no value once printed */
+                *ret = json_incref(json_object_get(item, json_string_value(key)));
                 return 0;
         }
         if (!json_is_array(item) && !json_is_string(item))
@@ -342,11 +393,13 @@ static int fn_index(struct tmpl_state *s, json_t **args, size_t n, json_t **ret)
 {
         json_t *item = json_incref(args[0]);
 
+        if (!item)
+                return tmpl_fail(s, "error calling index: index of untyped nil");
         for (size_t i = 1; i < n; i++) {
                 json_t *next = NULL;
                 int r;
                 if (!item)
-                        r = tmpl_fail(s, "error calling index: index of untyped nil");
+                        r = tmpl_fail(s, "error calling index: index of nil pointer");
                 else if (json_is_null(item))
                         r = 0, next = json_null();
                 else
@@ -453,19 +506,18 @@ static int compare(struct tmpl_state *s, const json_t *a, const json_t *b, bool 
 {
         enum cmp_kind ka = cmp_kind(a), kb = cmp_kind(b);
 
+        if (!ordered && (ka == CMP_NULL || kb == CMP_NULL)) {
+                *ret = ka != kb; /* nil equals only nil, whatever the other type */
+                return 0;
+        }
         if (ka == CMP_NONE || kb == CMP_NONE)
                 return tmpl_fail(s, "error calling %s: non-comparable type %s",
                                  ordered ? "lt" : "eq", tmpl_type_name(ka == CMP_NONE ? a : b));
         if (ordered && (ka == CMP_BOOL || ka == CMP_NULL))
                 return tmpl_fail(s, "error calling lt: invalid type for comparison");
-        if (ka != kb) {
-                if (!ordered && (ka == CMP_NULL || kb == CMP_NULL)) {
-                        *ret = 1;
-                        return 0;
-                }
+        if (ka != kb)
                 return tmpl_fail(s, "error calling %s: incompatible types for comparison",
                                  ordered ? "lt" : "eq");
-        }
         if (ka == CMP_NUMBER && json_is_integer(a) && json_is_integer(b))
                 *ret = (json_integer_value(a) > json_integer_value(b)) -
                        (json_integer_value(a) < json_integer_value(b));

@@ -37,6 +37,30 @@ size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *ret)
         return 0;
 }
 
+size_t utf8_encode(uint32_t c, char out[static 4])
+{
+        if (c < 0x80) {
+                out[0] = (char)c;
+                return 1;
+        }
+        if (c < 0x800) {
+                out[0] = (char)(0xc0 | (c >> 6));
+                out[1] = (char)(0x80 | (c & 0x3f));
+                return 2;
+        }
+        if (c < 0x10000) {
+                out[0] = (char)(0xe0 | (c >> 12));
+                out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+                out[2] = (char)(0x80 | (c & 0x3f));
+                return 3;
+        }
+        out[0] = (char)(0xf0 | (c >> 18));
+        out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+        out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+        out[3] = (char)(0x80 | (c & 0x3f));
+        return 4;
+}
+
 /* The shortest decimal digits that read back as D (like strconv's shortest mode): *digits
  * holds them without a point, *exp the decimal exponent of the first digit. */
 static void shortest_digits(double d, char digits[static 20], int *exp)
@@ -368,20 +392,52 @@ static int put_padded(struct tmpl_state *s, struct tbuf *b, const struct fmt_spe
         return r;
 }
 
-/* "%!d(string=x)": a verb that does not fit the operand. */
-static int put_bad_verb(struct tmpl_state *s, struct tbuf *b, char verb, const json_t *v)
+static int put_verb(struct tmpl_state *s, struct tbuf *b, const struct fmt_spec *sp,
+                    const json_t *v);
+
+/* "%!d(string=x)": a verb that does not fit the operand, which prints as %v with the flags. */
+static int put_bad_verb(struct tmpl_state *s, struct tbuf *b, const struct fmt_spec *sp,
+                        const json_t *v)
 {
-        char head[4] = { '%', '!', verb, '(' };
+        char head[4] = { '%', '!', sp->verb, '(' };
+        struct fmt_spec as_v = *sp;
         int r = tbuf_put(s, b, head, 4);
 
-        if (r >= 0 && v && !json_is_null(v)) {
+        as_v.verb = 'v';
+        if (r >= 0 && (!v || json_is_null(v)))
+                r = tbuf_puts(s, b, "<nil>");
+        else if (r >= 0) {
                 r = tbuf_puts(s, b, tmpl_type_name(v));
                 if (r >= 0)
                         r = tbuf_putc(s, b, '=');
+                if (r >= 0)
+                        r = put_verb(s, b, &as_v, v);
         }
-        if (r >= 0)
-                r = tmpl_print_value(s, b, v);
         return r < 0 ? r : tbuf_putc(s, b, ')');
+}
+
+/* strconv.QuoteRune for %q of an integer: 'x', escaped when not printable. */
+static int put_quoted_rune(struct tmpl_state *s, struct tbuf *b, const struct fmt_spec *sp,
+                           json_int_t i)
+{
+        uint32_t c = i < 0 || i > 0x10ffff || (i >= 0xd800 && i < 0xe000) ? 0xfffd : (uint32_t)i;
+        struct tbuf t = { 0 };
+        char enc[4];
+        int r = tbuf_putc(s, &t, '\'');
+
+        if (r >= 0 && (c == '\'' || c == '\\')) {
+                char esc[2] = { '\\', (char)c };
+                r = tbuf_put(s, &t, esc, 2);
+        } else if (r >= 0 && is_printable(c))
+                r = tbuf_put(s, &t, enc, utf8_encode(c, enc));
+        else if (r >= 0)
+                r = put_escaped_rune(s, &t, c);
+        if (r >= 0)
+                r = tbuf_putc(s, &t, '\'');
+        if (r >= 0)
+                r = put_padded(s, b, sp, t.p, t.n, false);
+        free(t.p);
+        return r;
 }
 
 static void format_int(const struct fmt_spec *sp, json_int_t i, char out[static 32])
@@ -441,8 +497,14 @@ static int put_c_number(struct tmpl_state *s, struct tbuf *b, const struct fmt_s
         return put_padded(s, b, sp, out, strlen(out), true);
 }
 
-static int put_verb(struct tmpl_state *s, struct tbuf *b, const struct fmt_spec *sp,
-                    const json_t *v);
+/* Inside a slice or map a nil prints as "<nil>" whatever the verb. */
+static int put_verb_elem(struct tmpl_state *s, struct tbuf *b, const struct fmt_spec *sp,
+                         const json_t *v)
+{
+        if (json_is_null(v))
+                return put_padded(s, b, sp, "<nil>", 5, false);
+        return put_verb(s, b, sp, v);
+}
 
 /* Go applies the verb to each element of a slice or map. */
 static int put_verb_container(struct tmpl_state *s, struct tbuf *b, const struct fmt_spec *sp,
@@ -456,7 +518,7 @@ static int put_verb_container(struct tmpl_state *s, struct tbuf *b, const struct
                         if (r >= 0 && i > 0)
                                 r = tbuf_putc(s, b, ' ');
                         if (r >= 0)
-                                r = put_verb(s, b, sp, e);
+                                r = put_verb_elem(s, b, sp, e);
                 }
                 return r < 0 ? r : tbuf_putc(s, b, ']');
         }
@@ -470,7 +532,7 @@ static int put_verb_container(struct tmpl_state *s, struct tbuf *b, const struct
                 if (r >= 0)
                         r = tbuf_putc(s, b, ':');
                 if (r >= 0)
-                        r = put_verb(s, b, sp, json_object_get(v, keys[i]));
+                        r = put_verb_elem(s, b, sp, json_object_get(v, keys[i]));
         }
         return r < 0 ? r : tbuf_putc(s, b, ']');
 }
@@ -516,8 +578,13 @@ static int put_verb(struct tmpl_state *s, struct tbuf *b, const struct fmt_spec 
                 return put_string_verb(s, b, sp, v);
         if (json_is_integer(v) && strchr("dxX", c))
                 return put_c_number(s, b, sp, v);
-        if (json_is_real(v) && strchr("feEgG", c))
-                return put_c_number(s, b, sp, v);
+        if (json_is_integer(v) && c == 'q')
+                return put_quoted_rune(s, b, sp, json_integer_value(v));
+        if (json_is_real(v) && (strchr("feEgG", c) || (c == 'v' && sp->prec >= 0))) {
+                struct fmt_spec as_g = *sp;
+                as_g.verb = c == 'v' ? 'g' : c;
+                return put_c_number(s, b, &as_g, v);
+        }
         if (c == 'v' || (json_is_boolean(v) && c == 't')) {
                 struct tbuf t = { 0 };
                 int r = tbuf_put(s, &t, "", 0);
@@ -528,10 +595,11 @@ static int put_verb(struct tmpl_state *s, struct tbuf *b, const struct fmt_spec 
                 free(t.p);
                 return r;
         }
-        return put_bad_verb(s, b, c, v);
+        return put_bad_verb(s, b, sp, v);
 }
 
-/* Flags, width and precision after a '%'; returns the index of the verb, or 0 past 1e6. */
+/* Flags, width and precision after a '%'; returns the index of the verb (N when a number
+ * past 1e6 swallows the rest, as in Go). */
 static size_t parse_spec(const char *f, size_t i, size_t n, struct fmt_spec *sp)
 {
         *sp = (struct fmt_spec){ .width = -1, .prec = -1 };
@@ -545,14 +613,14 @@ static size_t parse_spec(const char *f, size_t i, size_t n, struct fmt_spec *sp)
         for (; i < n && f[i] >= '0' && f[i] <= '9'; i++) {
                 sp->width = MAX(sp->width, 0) * 10 + (f[i] - '0');
                 if (sp->width > 1000000)
-                        return 0;
+                        return n;
         }
-        if (i < n && f[i] == '.') {
+        if (i + 1 < n && f[i] == '.') {
                 sp->prec = 0;
                 for (i++; i < n && f[i] >= '0' && f[i] <= '9'; i++) {
                         sp->prec = sp->prec * 10 + (f[i] - '0');
                         if (sp->prec > 1000000)
-                                return 0;
+                                return n;
                 }
         }
         return i;
@@ -591,10 +659,6 @@ int tmpl_printf(struct tmpl_state *s, struct tbuf *b, const char *f, size_t flen
                 if (r < 0 || i >= flen)
                         break;
                 size_t v = parse_spec(f, i + 1, flen, &sp);
-                if (v == 0) {
-                        r = tbuf_puts(s, b, "%!(BADWIDTH)");
-                        break;
-                }
                 if (v >= flen) {
                         r = tbuf_puts(s, b, "%!(NOVERB)");
                         break;

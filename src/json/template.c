@@ -256,30 +256,6 @@ static int lex(struct parser *p, struct token *t)
         return 0;
 }
 
-static size_t utf8_encode(uint32_t c, char *out)
-{
-        if (c < 0x80) {
-                out[0] = (char)c;
-                return 1;
-        }
-        if (c < 0x800) {
-                out[0] = (char)(0xc0 | (c >> 6));
-                out[1] = (char)(0x80 | (c & 0x3f));
-                return 2;
-        }
-        if (c < 0x10000) {
-                out[0] = (char)(0xe0 | (c >> 12));
-                out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-                out[2] = (char)(0x80 | (c & 0x3f));
-                return 3;
-        }
-        out[0] = (char)(0xf0 | (c >> 18));
-        out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-        out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-        out[3] = (char)(0x80 | (c & 0x3f));
-        return 4;
-}
-
 static int hex_value(char c)
 {
         if (is_digit(c))
@@ -614,7 +590,7 @@ static int parse_decl_var(struct parser *p, struct node *pipe, const struct toke
 }
 
 /* "$x :=", "$x =", and for range "$k, $v :="; leaves the position alone if there is none. */
-static int parse_decl(struct parser *p, struct node *pipe, size_t max_decl)
+static int parse_decl(struct parser *p, struct node *pipe, size_t max_decl, const char *what)
 {
         size_t save = p->pos;
         struct token a, b, c, d;
@@ -624,9 +600,11 @@ static int parse_decl(struct parser *p, struct node *pipe, size_t max_decl)
                 p->pos = save;
                 return MIN(r, 0);
         }
-        if (b.kind == T_COMMA && max_decl >= 2) {
+        if (b.kind == T_COMMA) {
                 if ((r = lex(p, &c)) < 0 || (r = lex(p, &d)) < 0)
                         return r;
+                if (max_decl < 2 || d.kind == T_COMMA)
+                        return perr(p, a.pos, "too many declarations in %s", what);
                 if (c.kind != T_VAR || (d.kind != T_DECLARE && d.kind != T_ASSIGN))
                         return perr(p, c.pos, "range can only initialize variables");
                 pipe->assign = d.kind == T_ASSIGN;
@@ -661,7 +639,7 @@ static int parse_pipeline(struct parser *p, size_t max_decl, enum tok_kind end, 
 {
         _cleanup_node_ struct node *pipe = node_new(NODE_PIPE, p->pos);
         enum tok_kind term = T_PIPE;
-        int r = parse_decl(p, pipe, max_decl);
+        int r = parse_decl(p, pipe, max_decl, what);
 
         while (r >= 0 && term == T_PIPE) {
                 struct node *cmd = NULL;

@@ -1,18 +1,21 @@
 /* A subset of Go's text/template, evaluated against a JSON value, for docker's --format:
  *
- *   text {{.Field.Chain}} {{$var.Field}} {{.}} {{$}} {{"string"}} {{`raw`}} {{42}} {{1.5}}
- *   {{- trim -}}  comments {{/-* ... *-/}} (without the dashes)  {{.X | json}}  {{printf "%s:%d" .A
- * .B}}  {{(len .X)}}
+ *   text {{.Field.Chain}} {{$var.Field}} {{.}} {{$}} {{"string"}} {{`raw`}} {{'c'}} {{42}}
+ *   {{- trim -}}   comments (slash-star ... star-slash)   {{.X | json}}   {{(len .X)}}
+ *   {{printf "%s:%d" .A .B}}   {{$x := P}}   {{$x = P}}
  *   {{if P}}..{{else if P}}..{{else}}..{{end}}   {{with P}}..{{else}}..{{end}}
- *   {{range P}}..{{else}}..{{end}}   {{range $i, $e := P}}   {{$x := P}}   {{$x = P}}
+ *   {{range P}}..{{else}}..{{end}}   {{range $i, $e := P}}..{{end}}
  *
  * Functions: docker's json split join title lower upper pad truncate, and Go's len index print
- * printf println eq ne lt le gt ge and or not.
+ * printf println eq ne lt le gt ge and or not. printf knows the verbs v s d q x X f e E g G t
+ * with flags, width and precision, and Go's %!verb(type=value) forms.
  *
- * Values follow Go's rules for a map[string]interface{} decoded from JSON, except that JSON
- * integers are Go ints: a missing key prints "<no value>", null prints "<nil>", arrays print
- * as "[a b]", objects as "map[k:v]" with sorted keys, truthiness is Go's. One deviation for
- * docker's typed structs: null is an empty collection to range, len, join and index.
+ * Values follow Go for a map[string]interface{} decoded from JSON, with JSON integers as Go
+ * ints: a missing key or a null prints "<no value>" (a nil inside a slice or map "<nil>"),
+ * arrays print as "[a b]", objects as "map[k:v]" with sorted keys, truthiness is Go's, json
+ * encodes like encoding/json (sorted keys, no HTML escaping, no newline). Deviations, for what
+ * docker prints from its typed structs: len of null is 0, join of null is "", index of null is
+ * null, eq/lt compare integers with floats; \b and \f in json are Go 1.22's short escapes.
  *
  * Errors say "template: LINE:COL: ..." with 1-based columns; parse errors have code ST_E_PARSE,
  * execution errors -EINVAL, and exceeding a cap (nesting, output size, work) ST_E_TOO_BIG. */

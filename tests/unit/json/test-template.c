@@ -36,7 +36,7 @@ static const struct render_case render_cases[] = {
         { "{{range .RepoTags}}{{.}} {{end}}", "alpine:3.19 alpine:latest " },
         { "{{index .Config.Labels \"a\"}}", "1" },
         { "{{index .Config.Labels \"with space\"}}", "x" },
-        { "{{index .Config.Labels \"zz\"}}", "<nil>" },
+        { "{{index .Config.Labels \"zz\"}}", "<no value>" }, /* nil any: no value */
         { "{{join .Config.Cmd \" \"}}", "/bin/sh -c echo hi" },
         { "{{if .True}}y{{else}}n{{end}}", "y" },
         { "{{if .False}}y{{else}}n{{end}}", "n" },
@@ -56,7 +56,11 @@ static const struct render_case render_cases[] = {
         /* values as Go prints them */
         { "{{.Missing}}", "<no value>" },
         { "{{.Missing.Deeper}}", "<no value>" },
-        { "{{.Null}}", "<nil>" },
+        { "{{.Null}}", "<no value>" },
+        { "{{print .Null}} {{printf \"%d\" .Null}} {{printf \"%d\" .Mixed}}",
+          "<nil> %!d(<nil>) [1 %!d(string=two) <nil> %!d(bool=true) map[%!d(string=k):[%!d(float64=1.5)]]]" },
+        { "{{$n := .Null}}{{$n.X}} {{(.Null).X}} {{.Config.Entrypoint}}",
+          "<no value> <no value> <no value>" },
         { "{{.Size}} {{.Neg}} {{.Ratio}} {{.Big}}", "7381234 -3 0.5 1.234567e+06" },
         { "{{.True}} {{.False}}", "true false" },
         { "{{.Mixed}}", "[1 two <nil> true map[k:[1.5]]]" },
@@ -92,11 +96,14 @@ static const struct render_case render_cases[] = {
           "89" },
         /* functions */
         { "{{lower \"AbC\"}} {{upper \"héllo\"}} {{title \"hello wide-world_x\"}}",
-          "abc HéLLO Hello Wide-World_x" },
+          "abc HÉLLO Hello Wide-World_x" },
+        { "{{upper \"ÿšσςжѐ\"}} {{lower \"ŸŠΣЖЀİ\"}} {{title \"élan ödön\"}} {{upper \"a\\xffb\"}}",
+          "ŸŠΣΣЖЀ ÿšσжѐi Élan Ödön A\uFFFDB" },
         { "{{split \"a,b,,c\" \",\"}} {{len (split \"\" \",\")}} {{split \"hé\" \"\"}}",
           "[a b  c] 1 [h é]" },
         { "{{len .RepoTags}} {{len .Config.Labels}} {{len .Unicode}} {{len .Null}}", "2 3 13 0" },
-        { "{{index .Nested 0 1}} {{index .Repository 0}} {{index .Null \"x\"}}", "2 97 <nil>" },
+        { "{{index .Nested 0 1}} {{index .Repository 0}} {{index .Null \"x\"}}",
+          "2 97 <no value>" },
         { "{{truncate .Repository 3}}|{{truncate .Repository 30}}|{{truncate .Repository 6}}",
           "alp|alpine|alpine" },
         { "[{{pad .Tag 2 1}}][{{pad .Empty 2 1}}]", "[  3.19 ][]" },
@@ -122,6 +129,16 @@ static const struct render_case render_cases[] = {
         { "{{and 1 0 2}} {{and 1 2}} {{or 0 \"\" .Tag}} {{or 0 .Empty}} {{not .Empty}}",
           "0 2 3.19  true" },
         { "{{or .True .Missing.Bad}}", "true" },
+        /* corners found by comparing with Go's text/template */
+        { "{{.Missing.X \"arg\"}}|{{.Tag | .Missing.Y}}", "<no value>|<no value>" },
+        { "{{printf \"%q %q %-4q|\" 97 12345 10}}", "'a' '\u3039' '\\n'|" },
+        { "{{printf \"%5d|%-4d|\" \"ab\" .Null}}", "%!d(string=   ab)|%!d(<nil>)|" },
+        { "{{printf \"%-3d|\" .RepoTags}}",
+          "[%!d(string=alpine:3.19) %!d(string=alpine:latest)]|" },
+        { "{{printf \"%9999999s|\" 1}} {{printf \"%5.\" 1}} {{printf \"%.1v\" 0.25}}",
+          "%!(NOVERB)%!(EXTRA int=1) %!.(int=    1) 0.2" },
+        { "{{eq .Missing .Config}} {{eq .Null .Null}} {{ne .Missing 1}}", "false true true" },
+        { "{{index .Config.Labels \"zz\" | printf \"%v\"}}", "<nil>" },
 };
 
 TEST(render_table)
@@ -188,11 +205,14 @@ static const struct error_case error_cases[] = {
         { "{{range .X}}{{else if .Y}}{{end}}", ST_E_PARSE,
           "template: 1:20: unexpected \"if\" in else" },
         { "{{.X.}}", ST_E_PARSE, "template: 1:5: unexpected \".\" in operand" },
+        { "{{$a, $b := .Tag}}", ST_E_PARSE, "template: 1:3: too many declarations in command" },
+        { "{{range $a, $b, $c := .Tag}}{{end}}", ST_E_PARSE,
+          "template: 1:9: too many declarations in range" },
         /* execution errors */
         { "{{.Null.Foo}}", -EINVAL,
           "template: 1:3: executing at <.Null.Foo>: nil pointer evaluating interface {}.Foo" },
         { "{{.Tag.Foo}}", -EINVAL,
-          "template: 1:3: executing at <.Tag.Foo>: can't evaluate field Foo in type string" },
+          "template: 1:3: executing at <.Tag.Foo>: can't evaluate field Foo in type interface {}" },
         { "{{index .RepoTags 5}}", -EINVAL,
           "template: 1:3: executing at <index .RepoTags 5>: error calling index: index out of "
           "range: 5" },
@@ -208,6 +228,14 @@ static const struct error_case error_cases[] = {
         { "{{.Tag | .Repository}}", -EINVAL,
           "template: 1:10: executing at <.Repository>: Repository is not a method but has "
           "arguments" },
+        { "{{.Config.Labels \"a\"}}", -EINVAL,
+          "template: 1:3: executing at <.Config.Labels \"a\">: Labels is not a method but has "
+          "arguments" },
+        { "{{index .Missing}}", -EINVAL,
+          "template: 1:3: executing at <index .Missing>: error calling index: index of untyped nil" },
+        { "{{index .Config.Labels \"zz\" 0}}", -EINVAL,
+          "template: 1:3: executing at <index .Config.Labels \"zz\" 0>: error calling index: index "
+          "of nil pointer" },
         { "{{len}}", -EINVAL,
           "template: 1:3: executing at <len>: wrong number of args for len: want 1 got 0" },
         { "{{eq .RepoTags 1}}", -EINVAL,
