@@ -10,11 +10,11 @@
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
 /* Define a NULL-safe pointer cleanup function NAME##p for type TYPE freed by FN. */
-#define DEFINE_CLEANUP_FUNC(type, fn)                                                              \
-        static inline void fn##p(type *p)                                                          \
-        {                                                                                          \
-                if (*p)                                                                            \
-                        fn(*p);                                                                    \
+#define DEFINE_CLEANUP_FUNC(type, fn)     \
+        static inline void fn##p(type *p) \
+        {                                 \
+                if (*p)                   \
+                        fn(*p);           \
         }
 
 static inline void freep(void *p)
@@ -55,16 +55,16 @@ static inline void closedirp(DIR **d)
 #define _cleanup_fclose_   _cleanup_(fclosep)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
-#define TAKE_PTR(p)                                                                                \
-        ({                                                                                         \
-                __typeof__(p) _p = (p);                                                            \
-                (p) = NULL;                                                                        \
-                _p;                                                                                \
+#define TAKE_PTR(p)                     \
+        ({                              \
+                __typeof__(p) _p = (p); \
+                (p) = NULL;             \
+                _p;                     \
         })
 
-#define TAKE_FD(fd)                                                                                \
-        ({                                                                                         \
-                int _fd = (fd);                                                                    \
-                (fd) = -1;                                                                         \
-                _fd;                                                                               \
+#define TAKE_FD(fd)             \
+        ({                      \
+                int _fd = (fd); \
+                (fd) = -1;      \
+                _fd;            \
         })

@@ -134,7 +134,8 @@ int rm_rf_at(int dirfd, const char *name)
                 return 0;
         if (errno != EISDIR && errno != EPERM)
                 return -errno;
-        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int fd =
+                openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno;
         int r = rm_rf_children(fd);
@@ -227,9 +228,8 @@ static int du_walk(int fd, struct ino_set *seen, uint64_t *total)
                 if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         return -errno;
                 if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub = openat(fd, de->d_name,
-                                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                                 O_CLOEXEC);
+                        _cleanup_close_ int sub = openat(
+                                fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (sub < 0)
                                 return -errno;
                         int r = du_walk(sub, seen, total);

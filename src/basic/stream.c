@@ -56,6 +56,7 @@ int st_error_take(struct st_error **from, int code, struct st_error **err)
 int st_copy(struct st_reader *r, struct st_writer *w, struct st_error **err)
 {
         enum { BUFSZ = 256 * 1024 };
+
         _cleanup_free_ char *buf = xmalloc(BUFSZ);
         for (;;) {
                 ssize_t n = st_reader_read(r, buf, BUFSZ);
@@ -94,6 +95,7 @@ struct fd_stream {
                 struct st_reader r;
                 struct st_writer w;
         };
+
         int fd;
 };
 

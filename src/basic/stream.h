@@ -20,18 +20,18 @@ typedef void (*st_writer_free_fn)(struct st_writer *w);
 /* A source of bytes. read returns the count (0 at end) or a negative code with err set. */
 struct st_reader {
         st_read_fn read;
-        st_reader_free_fn free;  /* frees the reader itself (not what it wraps); may be NULL */
-        struct st_error *err;    /* set by an implementation when read fails */
-        uint64_t total;          /* bytes returned so far; maintained by st_reader_read */
+        st_reader_free_fn free; /* frees the reader itself (not what it wraps); may be NULL */
+        struct st_error *err;   /* set by an implementation when read fails */
+        uint64_t total;         /* bytes returned so far; maintained by st_reader_read */
 };
 
 /* A sink of bytes. write consumes all N bytes or fails; close flushes (e.g. compressor tail). */
 struct st_writer {
         st_write_fn write;
-        st_close_fn close;       /* may be NULL */
-        st_writer_free_fn free;  /* may be NULL */
+        st_close_fn close;      /* may be NULL */
+        st_writer_free_fn free; /* may be NULL */
         struct st_error *err;
-        uint64_t total;          /* bytes accepted so far; maintained by st_writer_write */
+        uint64_t total; /* bytes accepted so far; maintained by st_writer_write */
 };
 
 /* Read up to N bytes from R; returns the count, 0 at end, or a negative code (R->err set). */

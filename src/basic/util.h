@@ -2,10 +2,10 @@
 #pragma once
 
 #include <stdarg.h>
-#include <stdlib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "basic/cleanup.h"
@@ -61,7 +61,7 @@ static inline void strv_freep(char ***l)
         strv_free(*l);
 }
 
-#define _cleanup_strv_ _cleanup_(strv_freep)
+#define _cleanup_strv_     _cleanup_(strv_freep)
 #define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)
 
 /* Parse a decimal unsigned 64-bit number, the whole string; -EINVAL or -ERANGE on error. */

@@ -46,16 +46,16 @@ static json_t *history_row(const struct image_history *h, const char *id, uint64
                          "Comment", h->comment ? h->comment : "");
 }
 
-static int build_rows(struct store *s, const struct store_image *img,
-                      const struct history_opts *o, json_t *rows, struct st_error **err)
+static int build_rows(struct store *s, const struct store_image *img, const struct history_opts *o,
+                      json_t *rows, struct st_error **err)
 {
         _cleanup_config_ struct image_config *cfg = NULL;
         int r = cli_image_config(s, img, &cfg, err);
         if (r < 0)
                 return r;
         size_t layer = strv_length(img->chain_ids);
-        _cleanup_free_ char *id = o->no_trunc ? xstrdup(img->id)
-                                              : xstrndup(digest_hex(img->id), 12);
+        _cleanup_free_ char *id =
+                o->no_trunc ? xstrdup(img->id) : xstrndup(digest_hex(img->id), 12);
         for (size_t i = cfg->n_history; i-- > 0;) {
                 const struct image_history *h = &cfg->history[i];
                 uint64_t size = 0;
@@ -83,11 +83,11 @@ static void print_default(json_t *rows, const struct history_opts *o)
                                 puts(json_get_str(r, "ID"));
                         continue;
                 }
-                strv_consume(&lines, xasprintf("%s\t%s\t%s\t%s\t%s", json_get_str(r, "ID"),
-                                               json_get_str(r, "CreatedSince"),
-                                               json_get_str(r, "CreatedBy"),
-                                               json_get_str(r, "Size"),
-                                               json_get_str(r, "Comment")));
+                strv_consume(&lines,
+                             xasprintf("%s\t%s\t%s\t%s\t%s", json_get_str(r, "ID"),
+                                       json_get_str(r, "CreatedSince"),
+                                       json_get_str(r, "CreatedBy"), json_get_str(r, "Size"),
+                                       json_get_str(r, "Comment")));
         }
         if (!o->quiet)
                 cli_print_table(lines);
@@ -116,8 +116,7 @@ int verb_history(struct cli *c, int argc, char **argv)
                 case 'H': {
                         const char *v = optarg && optarg[0] == '=' ? optarg + 1 : optarg;
                         if (cli_parse_bool(v, &o.human) < 0)
-                                return cli_usage_error("history", "invalid boolean '%s' for -H",
-                                                       v);
+                                return cli_usage_error("history", "invalid boolean '%s' for -H", v);
                         break;
                 }
                 case 'f':

@@ -16,11 +16,11 @@
 struct images_opts {
         bool quiet, digests, no_trunc, all;
         const char *format;
-        const char *filter; /* REPOSITORY[:TAG] pattern */
-        char **references;  /* --filter reference=PATTERN (any may match) */
-        int dangling;       /* --filter dangling=: -1 unset, 0 false, 1 true */
+        const char *filter;    /* REPOSITORY[:TAG] pattern */
+        char **references;     /* --filter reference=PATTERN (any may match) */
+        int dangling;          /* --filter dangling=: -1 unset, 0 false, 1 true */
         int64_t before, since; /* --filter before=/since=IMAGE: created bounds, or -1 */
-        char **labels;      /* --filter label=KEY[=VALUE] (all must match) */
+        char **labels;         /* --filter label=KEY[=VALUE] (all must match) */
 };
 
 /* One row: repository and tag in familiar form ("<none>" when untagged). */
@@ -30,13 +30,12 @@ static json_t *image_row(const struct store_image *img, const char *repo, const 
         _cleanup_free_ char *size = format_bytes_docker(img->size);
         _cleanup_free_ char *since = format_time_ago(img->created, (int64_t)time(NULL));
         _cleanup_free_ char *at = cli_time_go(img->created);
-        _cleanup_free_ char *id = o->no_trunc ? xstrdup(img->id)
-                                              : xstrndup(digest_hex(img->id), 12);
+        _cleanup_free_ char *id =
+                o->no_trunc ? xstrdup(img->id) : xstrndup(digest_hex(img->id), 12);
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers",
                          "N/A", "CreatedAt", at, "CreatedSince", since, "Digest",
                          digest ? digest : "<none>", "ID", id, "Repository", repo, "SharedSize",
-                         "N/A", "Size", size, "Tag", tag, "UniqueSize", "N/A", "VirtualSize",
-                         size);
+                         "N/A", "Size", size, "Tag", tag, "UniqueSize", "N/A", "VirtualSize", size);
 }
 
 /* The digest recorded for REPO in IMG's repo digests, if any (borrowed). */
@@ -44,8 +43,8 @@ static const char *repo_digest(const struct store_image *img, const char *full_r
 {
         size_t n = strlen(full_repo);
         STRV_FOREACH(d, img->repo_digests)
-        if (strncmp(*d, full_repo, n) == 0 && (*d)[n] == '@')
-                return *d + n + 1;
+                if (strncmp(*d, full_repo, n) == 0 && (*d)[n] == '@')
+                        return *d + n + 1;
         return NULL;
 }
 
@@ -72,8 +71,8 @@ static bool matches(const struct images_opts *o, const struct image_ref *ref)
         if (!o->references)
                 return true;
         STRV_FOREACH(p, o->references)
-        if (pattern_matches(*p, ref))
-                return true;
+                if (pattern_matches(*p, ref))
+                        return true;
         return false;
 }
 
@@ -104,14 +103,13 @@ static bool image_passes(struct store *s, const struct store_image *img,
                 return false;
         json_t *labels = json_object_get(image_config_container(cfg), "Labels");
         STRV_FOREACH(l, o->labels)
-        if (!label_matches(labels, *l))
-                return false;
+                if (!label_matches(labels, *l))
+                        return false;
         return true;
 }
 
 /* Parse one --filter KEY=VALUE into O; image references are resolved in S. */
-static int add_filter(struct store *s, struct images_opts *o, const char *f,
-                      struct st_error **err)
+static int add_filter(struct store *s, struct images_opts *o, const char *f, struct st_error **err)
 {
         const char *v;
         if ((v = startswith(f, "reference="))) {
@@ -140,15 +138,14 @@ static int add_filter(struct store *s, struct images_opts *o, const char *f,
 static void add_rows(const struct store_image *img, const struct images_opts *o, json_t *rows)
 {
         bool any = false;
-        STRV_FOREACH(t, img->tags)
-        {
+        STRV_FOREACH(t, img->tags) {
                 _cleanup_image_ref_ struct image_ref *ref = NULL;
                 if (image_ref_parse(*t, &ref, NULL) < 0 || !matches(o, ref))
                         continue;
                 _cleanup_free_ char *repo = image_ref_familiar_repository(ref);
                 _cleanup_free_ char *full = image_ref_repository(ref);
-                json_array_append_new(rows, image_row(img, repo, ref->tag, repo_digest(img, full),
-                                                      o));
+                json_array_append_new(rows,
+                                      image_row(img, repo, ref->tag, repo_digest(img, full), o));
                 any = true;
         }
         if (!any && !img->tags && !o->filter && !o->references)
@@ -183,12 +180,11 @@ static int print_rows(json_t *rows, const struct images_opts *o, struct st_error
         for (size_t i = 0; i < n; i++) {
                 json_t *r = json_array_get(rows, i);
                 const char *d = json_get_str(r, "Digest");
-                strv_consume(&lines, xasprintf("%s\t%s\t%s%s%s\t%s\t%s",
-                                               json_get_str(r, "Repository"),
-                                               json_get_str(r, "Tag"), o->digests ? d : "",
-                                               o->digests ? "\t" : "", json_get_str(r, "ID"),
-                                               json_get_str(r, "CreatedSince"),
-                                               json_get_str(r, "Size")));
+                strv_consume(&lines,
+                             xasprintf("%s\t%s\t%s%s%s\t%s\t%s", json_get_str(r, "Repository"),
+                                       json_get_str(r, "Tag"), o->digests ? d : "",
+                                       o->digests ? "\t" : "", json_get_str(r, "ID"),
+                                       json_get_str(r, "CreatedSince"), json_get_str(r, "Size")));
         }
         cli_print_table(lines);
         return 0;
@@ -197,9 +193,12 @@ static int print_rows(json_t *rows, const struct images_opts *o, struct st_error
 int verb_images(struct cli *c, int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "quiet", no_argument, NULL, 'q' },   { "all", no_argument, NULL, 'a' },
-                { "digests", no_argument, NULL, 'd' }, { "no-trunc", no_argument, NULL, 'n' },
-                { "format", required_argument, NULL, 'F' }, { "filter", required_argument, NULL, 'f' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "all", no_argument, NULL, 'a' },
+                { "digests", no_argument, NULL, 'd' },
+                { "no-trunc", no_argument, NULL, 'n' },
+                { "format", required_argument, NULL, 'F' },
+                { "filter", required_argument, NULL, 'f' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -239,11 +238,11 @@ int verb_images(struct cli *c, int argc, char **argv)
                 return EXIT_FAIL;
         _cleanup_error_ struct st_error *err = NULL;
         STRV_FOREACH(f, filters)
-        if (add_filter(c->store, &o, *f, &err) < 0) {
-                strv_free(o.references);
-                strv_free(o.labels);
-                return cli_fail(err);
-        }
+                if (add_filter(c->store, &o, *f, &err) < 0) {
+                        strv_free(o.references);
+                        strv_free(o.labels);
+                        return cli_fail(err);
+                }
         struct store_image **l = NULL;
         size_t n = 0;
         int r = store_image_list(c->store, &l, &n, &err);

@@ -56,8 +56,8 @@ int verb_import(struct cli *c, int argc, char **argv)
                 }
                 strv_consume(&tags, image_ref_string(ref));
         }
-        _cleanup_close_ int fd = streq(file, "-") ? dup(STDIN_FILENO)
-                                                  : open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_close_ int fd =
+                streq(file, "-") ? dup(STDIN_FILENO) : open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
                 st_error_set_errno(&err, -errno, "open '%s'", file);
                 return cli_fail(err);

@@ -14,8 +14,7 @@
 static json_t *strv_to_json(char **l, bool familiar)
 {
         json_t *a = json_array();
-        STRV_FOREACH(s, l)
-        {
+        STRV_FOREACH(s, l) {
                 _cleanup_free_ char *f = familiar ? image_ref_familiarize(*s) : xstrdup(*s);
                 json_array_append_new(a, json_string(f));
         }
@@ -55,21 +54,20 @@ static int image_json(struct store *s, const struct store_image *img, json_t **r
         json_t *config = json_object_get(cfg->root, "config");
         json_t *diff_ids = json_array();
         STRV_FOREACH(d, cfg->diff_ids)
-        json_array_append_new(diff_ids, json_string(*d));
-        json_t *o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:I}",
-                              "Id", img->id, "RepoTags", strv_to_json(img->tags, true),
-                              "RepoDigests", strv_to_json(img->repo_digests, true), "Parent", "",
-                              "Comment", comment ? comment : "", "Created",
-                              cfg->created ? cfg->created : "", "DockerVersion", "", "Author",
-                              cfg->author ? cfg->author : "", "Config",
-                              config ? config : json_null(), "Architecture",
+                json_array_append_new(diff_ids, json_string(*d));
+        json_t *o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:I}", "Id",
+                              img->id, "RepoTags", strv_to_json(img->tags, true), "RepoDigests",
+                              strv_to_json(img->repo_digests, true), "Parent", "", "Comment",
+                              comment ? comment : "", "Created", cfg->created ? cfg->created : "",
+                              "DockerVersion", "", "Author", cfg->author ? cfg->author : "",
+                              "Config", config ? config : json_null(), "Architecture",
                               cfg->architecture ? cfg->architecture : "", "Os",
                               cfg->os ? cfg->os : "", "Size", (json_int_t)img->size);
         if (cfg->variant)
                 json_object_set_new(o, "Variant", json_string(cfg->variant));
         json_object_set_new(o, "GraphDriver", graph_driver(s, img));
-        json_object_set_new(o, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers",
-                                                   diff_ids));
+        json_object_set_new(o, "RootFS",
+                            json_pack("{s:s, s:o}", "Type", "layers", "Layers", diff_ids));
         json_object_set_new(o, "Metadata", json_pack("{s:s}", "LastTagTime", ""));
         *ret = o;
         return 0;

@@ -91,8 +91,8 @@ int verb_load(struct cli *c, int argc, char **argv)
         if (!input && isatty(STDIN_FILENO))
                 return cli_usage_error("load", "requested load from stdin, but stdin is empty");
         _cleanup_error_ struct st_error *err = NULL;
-        _cleanup_close_ int fd = input ? open(input, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-                                       : dup(STDIN_FILENO);
+        _cleanup_close_ int fd =
+                input ? open(input, O_RDONLY | O_CLOEXEC | O_NOCTTY) : dup(STDIN_FILENO);
         if (fd < 0) {
                 st_error_set_errno(&err, -errno, "open '%s'", input ? input : "-");
                 return cli_fail(err);
@@ -109,8 +109,7 @@ int verb_load(struct cli *c, int argc, char **argv)
         for (size_t i = 0; i < n && !quiet; i++) {
                 if (!l[i].tags)
                         printf("Loaded image ID: %s\n", l[i].id);
-                STRV_FOREACH(t, l[i].tags)
-                {
+                STRV_FOREACH(t, l[i].tags) {
                         _cleanup_free_ char *f = image_ref_familiarize(*t);
                         printf("Loaded image: %s\n", f);
                 }

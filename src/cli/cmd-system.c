@@ -31,12 +31,10 @@ static int dispatch(struct cli *c, const char *group, const struct sub_verb *sub
 int verb_image(struct cli *c, int argc, char **argv)
 {
         static const struct sub_verb subs[] = {
-                { "ls", verb_images },          { "list", verb_images },
-                { "rm", verb_rmi },             { "remove", verb_rmi },
-                { "inspect", verb_inspect },    { "history", verb_history },
-                { "tag", verb_tag },            { "import", verb_import },
-                { "save", verb_save },          { "load", verb_load },
-                { "prune", verb_image_prune },
+                { "ls", verb_images },  { "list", verb_images },       { "rm", verb_rmi },
+                { "remove", verb_rmi }, { "inspect", verb_inspect },   { "history", verb_history },
+                { "tag", verb_tag },    { "import", verb_import },     { "save", verb_save },
+                { "load", verb_load },  { "prune", verb_image_prune },
         };
         return dispatch(c, "image", subs, ELEMENTSOF(subs), argc, argv);
 }
@@ -96,8 +94,7 @@ static int prune_images(struct cli *c, bool all, struct st_error **err)
                 if (!header)
                         printf("Deleted Images:\n");
                 header = true;
-                STRV_FOREACH(t, l[i]->tags)
-                {
+                STRV_FOREACH(t, l[i]->tags) {
                         _cleanup_free_ char *f = image_ref_familiarize(*t);
                         printf("untagged: %s\n", f);
                 }
@@ -117,8 +114,7 @@ static int prune_images(struct cli *c, bool all, struct st_error **err)
         return 0;
 }
 
-static int prune_verb(struct cli *c, const char *verb, const char *warning, int argc,
-                      char **argv)
+static int prune_verb(struct cli *c, const char *verb, const char *warning, int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "all", no_argument, NULL, 'a' },
@@ -190,9 +186,9 @@ int verb_system_check(struct cli *c, int argc, char **argv)
         if (store_check(c->store, repair, &rep, &err) < 0)
                 return cli_fail(err);
         STRV_FOREACH(p, rep.problems)
-        printf("problem: %s\n", *p);
+                printf("problem: %s\n", *p);
         STRV_FOREACH(p, rep.repaired)
-        printf("repaired: %s\n", *p);
+                printf("repaired: %s\n", *p);
         printf("checked %llu blobs, %llu layers, %llu images: %s\n",
                (unsigned long long)rep.blobs_checked, (unsigned long long)rep.layers_checked,
                (unsigned long long)rep.images_checked,

@@ -64,13 +64,11 @@ static int rmi_one(struct cli *c, const char *name, bool force, struct st_error 
                                     "conflict: unable to delete %.12s (must be forced) - image is"
                                     " referenced in multiple repositories",
                                     digest_hex(img->id));
-        STRV_FOREACH(t, img->tags)
-        {
+        STRV_FOREACH(t, img->tags) {
                 _cleanup_free_ char *f = image_ref_familiarize(*t);
                 printf("Untagged: %s\n", f);
         }
-        STRV_FOREACH(d, img->repo_digests)
-        {
+        STRV_FOREACH(d, img->repo_digests) {
                 _cleanup_free_ char *f = image_ref_familiarize(*d);
                 printf("Untagged: %s\n", f);
         }

@@ -7,15 +7,15 @@
 
 #include "basic/format.h"
 #include "basic/util.h"
-#include "json/json.h"
 #include "image/manifest.h"
+#include "json/json.h"
 #include "json/template.h"
 
 void cli_print_table(char **rows)
 {
         _cleanup_table_ struct table *t = table_new();
         STRV_FOREACH(r, rows)
-        table_add_line(t, *r);
+                table_add_line(t, *r);
         _cleanup_free_ char *out = table_render(t);
         fputs(out, stdout);
 }
@@ -51,7 +51,7 @@ int cli_print_formatted(const char *format, json_t **items, size_t n,
                 cli_print_table(rows);
         else
                 STRV_FOREACH(l, rows)
-        puts(*l);
+                        puts(*l);
         return 0;
 }
 
@@ -82,11 +82,15 @@ const char *cli_image_header(const char *field)
         static const struct {
                 const char *field, *header;
         } names[] = {
-                { "ID", "IMAGE ID" },         { "CreatedSince", "CREATED" },
-                { "CreatedAt", "CREATED AT" }, { "CreatedBy", "CREATED BY" },
-                { "VirtualSize", "VIRTUAL SIZE" }, { "SharedSize", "SHARED SIZE" },
+                { "ID", "IMAGE ID" },
+                { "CreatedSince", "CREATED" },
+                { "CreatedAt", "CREATED AT" },
+                { "CreatedBy", "CREATED BY" },
+                { "VirtualSize", "VIRTUAL SIZE" },
+                { "SharedSize", "SHARED SIZE" },
                 { "UniqueSize", "UNIQUE SIZE" },
         };
+
         static char upper[128];
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if (streq(field, names[i].field))

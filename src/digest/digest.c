@@ -173,6 +173,7 @@ void digest_writer_final(struct st_writer *w, char *out)
 int digest_fd(int fd, char *out, uint64_t *ret_size, struct st_error **err)
 {
         enum { BUFSZ = 256 * 1024 };
+
         _cleanup_free_ char *buf = xmalloc(BUFSZ);
         struct digest_ctx *c = digest_ctx_new();
         uint64_t size = 0;

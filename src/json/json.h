@@ -32,5 +32,5 @@ const char *json_get_str(const json_t *obj, const char *key);
 void json_set_str(json_t *obj, const char *key, const char *value);
 
 /* Iterate the elements of a JSON array. */
-#define JSON_ARRAY_FOREACH(i, v, arr)                                                              \
+#define JSON_ARRAY_FOREACH(i, v, arr) \
         for (size_t i = 0; (arr) && i < json_array_size(arr) && ((v) = json_array_get(arr, i)); i++)

@@ -1,7 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,11 +57,11 @@ static int check_blob_file(struct check_ctx *c, struct store *s, const char *hex
                 problem(c->rep, "blob %s is corrupt: its content hashes to %s", d, got);
                 strv_push(&c->bad_blobs, p);
                 _cleanup_strv_ char **imgs = NULL;
-                if (db_query_strv(s, "SELECT image_id FROM image_blobs WHERE digest = ?", d,
-                                  &imgs, NULL) >= 0)
+                if (db_query_strv(s, "SELECT image_id FROM image_blobs WHERE digest = ?", d, &imgs,
+                                  NULL) >= 0)
                         STRV_FOREACH(i, imgs)
-                if (!strv_contains(c->bad_images, *i))
-                        strv_push(&c->bad_images, *i);
+                                if (!strv_contains(c->bad_images, *i))
+                                        strv_push(&c->bad_images, *i);
         }
         return 0;
 }
@@ -86,12 +86,12 @@ static int check_blobs(struct check_ctx *c, struct store *s)
 static void mark_layer_images(struct check_ctx *c, struct store *s, const char *chain)
 {
         _cleanup_strv_ char **imgs = NULL;
-        if (db_query_strv(s, "SELECT DISTINCT image_id FROM image_layers WHERE chain_id = ?",
-                          chain, &imgs, NULL) < 0)
+        if (db_query_strv(s, "SELECT DISTINCT image_id FROM image_layers WHERE chain_id = ?", chain,
+                          &imgs, NULL) < 0)
                 return;
         STRV_FOREACH(i, imgs)
-        if (!strv_contains(c->bad_images, *i))
-                strv_push(&c->bad_images, *i);
+                if (!strv_contains(c->bad_images, *i))
+                        strv_push(&c->bad_images, *i);
 }
 
 static void check_layer(struct check_ctx *c, struct store *s, const char *chain)
@@ -135,12 +135,11 @@ static void check_image(struct check_ctx *c, struct store *s, const char *id)
                 bad = true;
         }
         STRV_FOREACH(b, blobs)
-        if (!store_blob_exists(s, *b)) {
-                problem(c->rep, "image %s: blob %s is missing", id, *b);
-                bad = true;
-        }
-        STRV_FOREACH(l, layers)
-        {
+                if (!store_blob_exists(s, *b)) {
+                        problem(c->rep, "image %s: blob %s is missing", id, *b);
+                        bad = true;
+                }
+        STRV_FOREACH(l, layers) {
                 problem(c->rep, "image %s: layer %s is missing", id, *l);
                 bad = true;
         }
@@ -150,20 +149,17 @@ static void check_image(struct check_ctx *c, struct store *s, const char *id)
 
 static int repair(struct check_ctx *c, struct store *s, struct st_error **err)
 {
-        STRV_FOREACH(i, c->bad_images)
-        {
+        STRV_FOREACH(i, c->bad_images) {
                 int r = store_image_delete(s, *i, err);
                 if (r < 0)
                         return r;
                 strv_consume(&c->rep->repaired, xasprintf("removed broken image %s", *i));
         }
-        STRV_FOREACH(b, c->bad_blobs)
-        {
+        STRV_FOREACH(b, c->bad_blobs) {
                 (void)unlinkat(s->root_fd, *b, 0);
                 strv_consume(&c->rep->repaired, xasprintf("removed bad blob file %s", *b));
         }
-        STRV_FOREACH(l, c->bad_layers)
-        {
+        STRV_FOREACH(l, c->bad_layers) {
                 _cleanup_free_ char *p = xasprintf("%s/layers/%s", s->root, digest_hex(*l));
                 (void)store_remove_path(s, p, NULL);
                 strv_consume(&c->rep->repaired, xasprintf("removed broken layer %s", *l));
@@ -188,9 +184,9 @@ int store_check(struct store *s, bool do_repair, struct store_check_report *ret,
         if (r >= 0)
                 r = db_query_strv(s, "SELECT id FROM images", NULL, &images, err);
         STRV_FOREACH(l, layers)
-        check_layer(&c, s, *l);
+                check_layer(&c, s, *l);
         STRV_FOREACH(i, images)
-        check_image(&c, s, *i);
+                check_image(&c, s, *i);
         if (r >= 0 && do_repair)
                 r = repair(&c, s, err);
         strv_free(c.bad_images);

@@ -1,8 +1,7 @@
-#include "store/store-internal.h"
-
 #include <errno.h>
 
 #include "basic/util.h"
+#include "store/store-internal.h"
 
 /* Each entry migrates from user_version == index to index + 1. */
 static const char *const migrations[] = {
@@ -122,8 +121,8 @@ static int migrate(struct store *s, struct st_error **err)
         int v = sqlite3_column_int(st, 0);
         if (v > (int)ELEMENTSOF(migrations))
                 return st_error_set(err, ST_E_UNSUPPORTED,
-                                    "database schema version %d is newer than this strata (%zu)",
-                                    v, ELEMENTSOF(migrations));
+                                    "database schema version %d is newer than this strata (%zu)", v,
+                                    ELEMENTSOF(migrations));
         for (; v < (int)ELEMENTSOF(migrations); v++) {
                 _cleanup_free_ char *sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version=%d;"
                                                      " COMMIT;",
@@ -146,8 +145,10 @@ int db_open(struct store *s, struct st_error **err)
         if (rc != SQLITE_OK)
                 return db_error(s, rc, "open", err);
         sqlite3_busy_timeout(s->db, 60000);
-        int r = db_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                           " PRAGMA foreign_keys=ON;", err);
+        int r = db_exec(s,
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                        " PRAGMA foreign_keys=ON;",
+                        err);
         if (r < 0)
                 return r;
         return migrate(s, err);

@@ -65,8 +65,7 @@ static int gc_blob(struct store *s, const char *hex, void *u)
 {
         struct store_gc_stats *stats = u;
         _cleanup_free_ char *d = xasprintf("sha256:%s", hex);
-        if (digest_is_valid(d) &&
-            row_exists(s, "SELECT 1 FROM image_blobs WHERE digest = ?", d))
+        if (digest_is_valid(d) && row_exists(s, "SELECT 1 FROM image_blobs WHERE digest = ?", d))
                 return 0;
         _cleanup_free_ char *p = xasprintf("blobs/sha256/%s", hex);
         struct stat st;
@@ -129,15 +128,14 @@ int store_gc(struct store *s, struct store_gc_stats *ret, struct st_error **err)
 int store_df(struct store *s, struct store_df *ret, struct st_error **err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = db_prepare(
-                s,
-                "SELECT (SELECT COUNT(*) FROM images),"
-                " (SELECT COUNT(DISTINCT image_id) FROM tags),"
-                " (SELECT COALESCE(SUM(size), 0) FROM layers),"
-                " (SELECT COALESCE(SUM(size), 0) FROM layers WHERE chain_id NOT IN"
-                "   (SELECT il.chain_id FROM image_layers il JOIN tags t"
-                "    ON t.image_id = il.image_id))",
-                &st, err);
+        int r = db_prepare(s,
+                           "SELECT (SELECT COUNT(*) FROM images),"
+                           " (SELECT COUNT(DISTINCT image_id) FROM tags),"
+                           " (SELECT COALESCE(SUM(size), 0) FROM layers),"
+                           " (SELECT COALESCE(SUM(size), 0) FROM layers WHERE chain_id NOT IN"
+                           "   (SELECT il.chain_id FROM image_layers il JOIN tags t"
+                           "    ON t.image_id = il.image_id))",
+                           &st, err);
         if (r < 0)
                 return r;
         if (sqlite3_step(st) != SQLITE_ROW)

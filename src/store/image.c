@@ -28,8 +28,8 @@ void store_image_list_free(struct store_image **l, size_t n)
         free(l);
 }
 
-static int exec_bind(struct store *s, const char *sql, const char *a, const char *b,
-                     int64_t n, struct st_error **err)
+static int exec_bind(struct store *s, const char *sql, const char *a, const char *b, int64_t n,
+                     struct st_error **err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = db_prepare(s, sql, &st, err);
@@ -71,22 +71,25 @@ static int add_in_txn(struct store *s, void *userdata, struct st_error **err)
                 return r;
         r = exec_bind(s, "DELETE FROM image_layers WHERE image_id = ?", img->id, NULL, 0, err);
         for (size_t i = 0; r >= 0 && img->chain_ids && img->chain_ids[i]; i++)
-                r = exec_bind(s, "INSERT INTO image_layers (image_id, chain_id, idx)"
-                                 " VALUES (?, ?, ?)",
+                r = exec_bind(s,
+                              "INSERT INTO image_layers (image_id, chain_id, idx)"
+                              " VALUES (?, ?, ?)",
                               img->id, img->chain_ids[i], (int64_t)i, err);
         STRV_FOREACH(b, img->blobs)
-        if (r >= 0)
-                r = exec_bind(s, "INSERT OR IGNORE INTO image_blobs (image_id, digest)"
-                                 " VALUES (?, ?)",
-                              img->id, *b, 0, err);
+                if (r >= 0)
+                        r = exec_bind(s,
+                                      "INSERT OR IGNORE INTO image_blobs (image_id, digest)"
+                                      " VALUES (?, ?)",
+                                      img->id, *b, 0, err);
         STRV_FOREACH(t, img->tags)
-        if (r >= 0)
-                r = set_tag(s, *t, img->id, err);
+                if (r >= 0)
+                        r = set_tag(s, *t, img->id, err);
         STRV_FOREACH(d, img->repo_digests)
-        if (r >= 0)
-                r = exec_bind(s, "INSERT OR IGNORE INTO repo_digests (name, image_id)"
-                                 " VALUES (?, ?)",
-                              *d, img->id, 0, err);
+                if (r >= 0)
+                        r = exec_bind(s,
+                                      "INSERT OR IGNORE INTO repo_digests (name, image_id)"
+                                      " VALUES (?, ?)",
+                                      *d, img->id, 0, err);
         return r;
 }
 
@@ -118,9 +121,9 @@ int store_image_delete(struct store *s, const char *id, struct st_error **err)
         return exec_bind(s, "DELETE FROM images WHERE id = ?", id, NULL, 0, err);
 }
 
-#define IMAGE_COLUMNS                                                                              \
-        "SELECT i.id, i.manifest_digest, i.manifest_media_type, i.created,"                       \
-        " (SELECT COALESCE(SUM(l.size), 0) FROM image_layers il JOIN layers l"                    \
+#define IMAGE_COLUMNS                                                          \
+        "SELECT i.id, i.manifest_digest, i.manifest_media_type, i.created,"    \
+        " (SELECT COALESCE(SUM(l.size), 0) FROM image_layers il JOIN layers l" \
         "  ON l.chain_id = il.chain_id WHERE il.image_id = i.id) FROM images i"
 
 static int load_image_row(struct store *s, sqlite3_stmt *st, struct store_image **ret,
@@ -132,8 +135,9 @@ static int load_image_row(struct store *s, sqlite3_stmt *st, struct store_image 
         img->manifest_media_type = db_column_strdup(st, 2);
         img->created = sqlite3_column_int64(st, 3);
         img->size = (uint64_t)sqlite3_column_int64(st, 4);
-        int r = db_query_strv(s, "SELECT chain_id FROM image_layers WHERE image_id = ?"
-                                 " ORDER BY idx",
+        int r = db_query_strv(s,
+                              "SELECT chain_id FROM image_layers WHERE image_id = ?"
+                              " ORDER BY idx",
                               img->id, &img->chain_ids, err);
         if (r >= 0)
                 r = db_query_strv(s, "SELECT name FROM tags WHERE image_id = ? ORDER BY name",

@@ -16,8 +16,7 @@ static int build_config(const struct store_import_opts *o, const struct store_la
                 o->message ? xstrdup(o->message)
                            : xasprintf("Imported from %s", o->source ? o->source : "-");
         image_config_add_history(c, l->diff_id, now, "", NULL, comment, false);
-        STRV_FOREACH(ch, o->changes)
-        {
+        STRV_FOREACH(ch, o->changes) {
                 int r = image_config_apply_change(c, *ch, err);
                 if (r < 0)
                         return r;

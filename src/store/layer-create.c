@@ -15,8 +15,8 @@
 
 /* Every stage of the one-pass pipeline, so they can be freed together. */
 struct pipeline {
-        struct st_reader *in_digest;  /* hashes the bytes as given */
-        struct st_writer *raw_file;   /* keep_blob: the given bytes to the blob file */
+        struct st_reader *in_digest; /* hashes the bytes as given */
+        struct st_writer *raw_file;  /* keep_blob: the given bytes to the blob file */
         struct st_reader *raw_tee;
         struct st_reader *decompress;
         struct st_reader *tar_digest; /* hashes the uncompressed tar: the diff ID */
@@ -50,8 +50,8 @@ static void pipeline_release(struct pipeline *p)
         free(p->staging);
 }
 
-static int pipeline_build(struct store *s, const struct store_layer_source *src,
-                          struct pipeline *p, struct st_error **err)
+static int pipeline_build(struct store *s, const struct store_layer_source *src, struct pipeline *p,
+                          struct st_error **err)
 {
         p->in_digest = digest_reader_new(src->in);
         struct st_reader *cur = p->in_digest;
@@ -138,7 +138,7 @@ static int verify(struct pipeline *p, const struct store_layer_source *src,
                 memcpy(res->digest, in, sizeof(in));
                 res->blob_size = p->in_digest->total;
                 enum compress_type t = decompress_reader_type(p->decompress);
-                const char *mt = src->media_type ? src->media_type
+                const char *mt = src->media_type      ? src->media_type
                                  : t == COMPRESS_GZIP ? MEDIA_TYPE_OCI_LAYER_GZIP
                                  : t == COMPRESS_ZSTD ? MEDIA_TYPE_OCI_LAYER_ZSTD
                                                       : MEDIA_TYPE_OCI_LAYER;
@@ -146,8 +146,7 @@ static int verify(struct pipeline *p, const struct store_layer_source *src,
         } else if (src->recompress) {
                 digest_writer_final(p->blob_digest, res->digest);
                 res->blob_size = p->blob_digest->total;
-                snprintf(res->media_type, sizeof(res->media_type), "%s",
-                         MEDIA_TYPE_OCI_LAYER_GZIP);
+                snprintf(res->media_type, sizeof(res->media_type), "%s", MEDIA_TYPE_OCI_LAYER_GZIP);
         }
         return 0;
 }

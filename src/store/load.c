@@ -149,8 +149,7 @@ static int load_layers(struct load_ctx *c, const struct image_config *cfg,
                 if (layers[i].size >= 0 && res[i].blob_size != (uint64_t)layers[i].size)
                         return st_error_set(err, ST_E_DIGEST_MISMATCH,
                                             "layer '%s' is %llu bytes, its descriptor says %lld",
-                                            layers[i].path,
-                                            (unsigned long long)res[i].blob_size,
+                                            layers[i].path, (unsigned long long)res[i].blob_size,
                                             (long long)layers[i].size);
                 strv_push(&chain, res[i].chain_id);
         }
@@ -250,8 +249,7 @@ static int oci_manifest(struct load_ctx *c, const struct image_descriptor *d, ch
                                            .media_type = m->layers[i].media_type,
                                            .size = m->layers[i].size };
         }
-        _cleanup_free_ struct store_layer_result *res =
-                xcalloc(m->n_layers + 1, sizeof(*res));
+        _cleanup_free_ struct store_layer_result *res = xcalloc(m->n_layers + 1, sizeof(*res));
         _cleanup_strv_ char **chain = NULL;
         r = load_layers(c, cfg, in, m->n_layers, &chain, res, err);
         if (r < 0)
@@ -260,8 +258,8 @@ static int oci_manifest(struct load_ctx *c, const struct image_descriptor *d, ch
         return record(c, cbuf, clen, cfg, mbuf, mlen, mt, chain, res, tags, err);
 }
 
-static int oci_index(struct load_ctx *c, const char *buf, size_t len, char **parent_tags,
-                     int depth, struct st_error **err)
+static int oci_index(struct load_ctx *c, const char *buf, size_t len, char **parent_tags, int depth,
+                     struct st_error **err)
 {
         if (depth > LOAD_MAX_DEPTH)
                 return st_error_set(err, ST_E_PARSE, "indexes nested more than %d deep",
@@ -309,13 +307,11 @@ static char *docker_manifest(const char *cfg_digest, size_t cfg_len,
         json_t *layers = json_array();
         for (size_t i = 0; i < n; i++)
                 json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType",
-                                                        res[i].media_type, "digest",
-                                                        res[i].digest, "size",
-                                                        (json_int_t)res[i].blob_size));
-        json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2,
-                              "mediaType", MEDIA_TYPE_OCI_MANIFEST, "config", "mediaType",
-                              MEDIA_TYPE_OCI_CONFIG, "digest", cfg_digest, "size",
-                              (json_int_t)cfg_len, "layers", layers);
+                                                        res[i].media_type, "digest", res[i].digest,
+                                                        "size", (json_int_t)res[i].blob_size));
+        json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2, "mediaType",
+                              MEDIA_TYPE_OCI_MANIFEST, "config", "mediaType", MEDIA_TYPE_OCI_CONFIG,
+                              "digest", cfg_digest, "size", (json_int_t)cfg_len, "layers", layers);
         char *s = json_dump_compact(m);
         json_decref(m);
         return s;
@@ -327,8 +323,7 @@ static int docker_tags(json_t *repo_tags, char ***ret, struct st_error **err)
         json_t *t;
         if (repo_tags && !json_is_array(repo_tags) && !json_is_null(repo_tags))
                 return st_error_set(err, ST_E_PARSE, "manifest.json: RepoTags is not an array");
-        JSON_ARRAY_FOREACH(i, t, repo_tags)
-        {
+        JSON_ARRAY_FOREACH(i, t, repo_tags) {
                 _cleanup_image_ref_ struct image_ref *ref = NULL;
                 if (!json_is_string(t))
                         return st_error_set(err, ST_E_PARSE, "manifest.json: bad RepoTags");
@@ -361,8 +356,7 @@ static int docker_entry(struct load_ctx *c, json_t *e, struct st_error **err)
                 return r;
         _cleanup_free_ struct layer_in *in = xcalloc(n + 1, sizeof(*in));
         json_t *l;
-        JSON_ARRAY_FOREACH(i, l, layers)
-        {
+        JSON_ARRAY_FOREACH(i, l, layers) {
                 if (!json_is_string(l))
                         return st_error_set(err, ST_E_PARSE, "manifest.json: bad Layers");
                 in[i] = (struct layer_in){ .path = json_string_value(l), .size = -1 };
@@ -392,8 +386,7 @@ static int load_docker(struct load_ctx *c, struct st_error **err)
         if (!json_is_array(j))
                 return st_error_set(err, ST_E_PARSE, "manifest.json is not an array");
         json_t *e;
-        JSON_ARRAY_FOREACH(i, e, j)
-        {
+        JSON_ARRAY_FOREACH(i, e, j) {
                 r = docker_entry(c, e, err);
                 if (r < 0)
                         return r;

@@ -113,8 +113,8 @@ static int save_image(struct save_ctx *c, const struct store_image *img, const c
         json_t *layers = json_array();
         for (size_t i = 0; r >= 0 && i < m->n_layers; i++) {
                 r = add_blob(c, m->layers[i].digest, err);
-                json_array_append_new(layers, json_sprintf("blobs/sha256/%s",
-                                                           digest_hex(m->layers[i].digest)));
+                json_array_append_new(
+                        layers, json_sprintf("blobs/sha256/%s", digest_hex(m->layers[i].digest)));
         }
         if (r >= 0)
                 r = add_blob(c, img->manifest_digest, err);
@@ -132,8 +132,8 @@ static int save_image(struct save_ctx *c, const struct store_image *img, const c
                 json_array_append_new(tags, json_string(fam));
                 if (image_ref_parse(tag, &ref, NULL) >= 0)
                         json_object_set_new(desc, "annotations",
-                                            json_pack("{s:s, s:s}", "io.containerd.image.name",
-                                                      tag, "org.opencontainers.image.ref.name",
+                                            json_pack("{s:s, s:s}", "io.containerd.image.name", tag,
+                                                      "org.opencontainers.image.ref.name",
                                                       ref->tag ?: "latest"));
         }
         json_array_append_new(c->index, desc);
@@ -163,8 +163,8 @@ static int save_all(struct save_ctx *c, char **names, struct st_error **err)
 {
         int r = 0;
         STRV_FOREACH(n, names)
-        if (r >= 0)
-                r = save_name(c, *n, err);
+                if (r >= 0)
+                        r = save_name(c, *n, err);
         if (r < 0)
                 return r;
         static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -185,9 +185,7 @@ static int save_all(struct save_ctx *c, char **names, struct st_error **err)
 
 int store_save(struct store *s, char **names, struct st_writer *out, struct st_error **err)
 {
-        struct save_ctx c = {
-                .s = s, .out = out, .index = json_array(), .docker = json_array()
-        };
+        struct save_ctx c = { .s = s, .out = out, .index = json_array(), .docker = json_array() };
         c.a = archive_write_new();
         archive_write_set_format_pax_restricted(c.a);
         archive_write_set_bytes_in_last_block(c.a, 1);

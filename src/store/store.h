@@ -123,9 +123,9 @@ struct store_image_new {
         const char *manifest_digest;
         const char *manifest_media_type;
         int64_t created;
-        char **chain_ids;  /* bottom first; each must be committed already */
-        char **blobs;      /* every blob digest the image needs kept (config, manifest, layers) */
-        char **tags;       /* fully qualified refs to point at this image (moved if elsewhere) */
+        char **chain_ids; /* bottom first; each must be committed already */
+        char **blobs;     /* every blob digest the image needs kept (config, manifest, layers) */
+        char **tags;      /* fully qualified refs to point at this image (moved if elsewhere) */
         char **repo_digests;
 };
 
@@ -202,16 +202,16 @@ DEFINE_CLEANUP_FUNC(struct store_layer *, store_layer_free)
 /* ----- creating layers from tar streams ----- */
 
 struct store_layer_source {
-        struct st_reader *in;        /* the layer's bytes as given (compressed or not) */
-        const char *parent;          /* chain ID of the layer below, or NULL */
-        const char *expected_digest; /* if set, IN's bytes must hash to it */
+        struct st_reader *in;         /* the layer's bytes as given (compressed or not) */
+        const char *parent;           /* chain ID of the layer below, or NULL */
+        const char *expected_digest;  /* if set, IN's bytes must hash to it */
         const char *expected_diff_id; /* if set, the uncompressed tar must hash to it */
-        const char *media_type;      /* of IN's bytes when keep_blob; NULL: derived */
-        bool keep_blob;              /* store IN's bytes as they are as a blob (load, pull) */
-        const char *in_path;         /* with keep_blob: IN reads this file in the store's tmp/,
-                                        which is hardlinked into blobs/ instead of copied */
-        bool recompress;             /* store a gzip of the tar as the blob (import, build) */
-        uint64_t max_bytes;          /* bomb guard on the uncompressed tar (0: default) */
+        const char *media_type;       /* of IN's bytes when keep_blob; NULL: derived */
+        bool keep_blob;               /* store IN's bytes as they are as a blob (load, pull) */
+        const char *in_path;          /* with keep_blob: IN reads this file in the store's tmp/,
+                                         which is hardlinked into blobs/ instead of copied */
+        bool recompress;              /* store a gzip of the tar as the blob (import, build) */
+        uint64_t max_bytes;           /* bomb guard on the uncompressed tar (0: default) */
 };
 
 struct store_layer_result {

@@ -16,9 +16,11 @@ TEST(known_vectors)
 TEST(validity)
 {
         ASSERT_TRUE(digest_is_valid(ABC));
-        ASSERT_TRUE(!digest_is_valid("sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        ASSERT_TRUE(!digest_is_valid(
+                "sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
         ASSERT_TRUE(!digest_is_valid("sha256:ba78"));
-        ASSERT_TRUE(!digest_is_valid("md5:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        ASSERT_TRUE(!digest_is_valid(
+                "md5:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
         ASSERT_TRUE(!digest_is_valid(NULL));
         _cleanup_error_ struct st_error *e = NULL;
         ASSERT_ERR(digest_check("nope", &e), ST_E_PARSE);
