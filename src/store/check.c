@@ -66,21 +66,14 @@ static int check_blob_file(struct check_ctx *c, struct store *s, const char *hex
         return 0;
 }
 
+static int check_blob_entry(struct store *s, const char *hex, void *u)
+{
+        return check_blob_file(u, s, hex);
+}
+
 static int check_blobs(struct check_ctx *c, struct store *s)
 {
-        _cleanup_close_ int fd =
-                openat(s->root_fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        _cleanup_closedir_ DIR *d = fdopendir(fd);
-        if (!d)
-                return -errno;
-        TAKE_FD(fd);
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.')
-                        check_blob_file(c, s, de->d_name);
-        return 0;
+        return store_for_each_entry(s, "blobs/sha256", check_blob_entry, c);
 }
 
 static void mark_layer_images(struct check_ctx *c, struct store *s, const char *chain)

@@ -40,9 +40,8 @@ static bool row_exists(struct store *s, const char *sql, const char *arg)
         return sqlite3_step(st) != SQLITE_DONE;
 }
 
-/* Call F for each entry name of ROOT/SUBDIR (not . and ..). */
-static int for_each_entry(struct store *s, const char *subdir,
-                          int (*f)(struct store *s, const char *name, void *u), void *u)
+int store_for_each_entry(struct store *s, const char *subdir,
+                         int (*f)(struct store *s, const char *name, void *u), void *u)
 {
         _cleanup_close_ int fd = openat(s->root_fd, subdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -113,11 +112,11 @@ int store_gc(struct store *s, struct store_gc_stats *ret, struct st_error **err)
         strv_free(c.dead_layers); /* their dirs go with the orphan sweep below */
         if (r < 0)
                 return st_error_wrap(err, "collect garbage");
-        r = for_each_entry(s, "layers", gc_layer_dir, &stats);
+        r = store_for_each_entry(s, "layers", gc_layer_dir, &stats);
         if (r >= 0)
-                r = for_each_entry(s, "l", gc_link, &stats);
+                r = store_for_each_entry(s, "l", gc_link, &stats);
         if (r >= 0)
-                r = for_each_entry(s, "blobs/sha256", gc_blob, &stats);
+                r = store_for_each_entry(s, "blobs/sha256", gc_blob, &stats);
         if (r < 0)
                 return st_error_set_errno(err, r, "collect garbage");
         if (ret)

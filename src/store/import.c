@@ -25,10 +25,8 @@ static int build_config(const struct store_import_opts *o, const struct store_la
         return 0;
 }
 
-/* An OCI manifest for a config and its layers, stored as a blob; digest into RET. */
-static int put_manifest(struct store *s, const char *config_digest, size_t config_size,
-                        const struct store_layer_result *layers, size_t n, char *ret,
-                        struct st_error **err)
+char *store_oci_manifest(const char *config_digest, size_t config_size,
+                         const struct store_layer_result *layers, size_t n)
 {
         struct image_manifest m = {
                 .schema_version = 2,
@@ -38,14 +36,57 @@ static int put_manifest(struct store *s, const char *config_digest, size_t confi
                             .size = (int64_t)config_size },
                 .n_layers = n,
         };
-        _cleanup_free_ struct image_descriptor *d = xcalloc(n, sizeof(*d));
+        _cleanup_free_ struct image_descriptor *d = xcalloc(n + 1, sizeof(*d));
         for (size_t i = 0; i < n; i++)
                 d[i] = (struct image_descriptor){ .media_type = (char *)layers[i].media_type,
                                                   .digest = (char *)layers[i].digest,
                                                   .size = (int64_t)layers[i].blob_size };
         m.layers = d;
-        _cleanup_free_ char *text = image_manifest_write(&m);
-        return store_blob_put(s, text, strlen(text), ret, err);
+        return image_manifest_write(&m);
+}
+
+int store_image_commit(struct store *s, const char *cfg, size_t cfg_len, const char *created,
+                       const char *man, size_t man_len, const char *man_type,
+                       const struct store_layer_result *layers, size_t n, char **tags, char *ret_id,
+                       struct st_error **err)
+{
+        char id[DIGEST_STR_LEN + 1], man_digest[DIGEST_STR_LEN + 1];
+        _cleanup_free_ char *own_man = NULL;
+        int r = store_blob_put(s, cfg, cfg_len, id, err);
+        if (r < 0)
+                return r;
+        if (!man) {
+                man = own_man = store_oci_manifest(id, cfg_len, layers, n);
+                man_len = strlen(man);
+                man_type = MEDIA_TYPE_OCI_MANIFEST;
+        }
+        r = store_blob_put(s, man, man_len, man_digest, err);
+        if (r < 0)
+                return r;
+        _cleanup_strv_ char **chain = NULL, **blobs = NULL;
+        strv_push(&blobs, id);
+        strv_push(&blobs, man_digest);
+        for (size_t i = 0; i < n; i++) {
+                strv_push(&chain, layers[i].chain_id);
+                strv_push(&blobs, layers[i].digest);
+        }
+        int64_t t = 0;
+        if (created)
+                (void)image_time_parse(created, &t);
+        struct store_image_new img = {
+                .id = id,
+                .manifest_digest = man_digest,
+                .manifest_media_type = man_type,
+                .created = t,
+                .chain_ids = chain,
+                .blobs = blobs,
+                .tags = tags,
+        };
+        r = store_image_add(s, &img, err);
+        if (r < 0)
+                return r;
+        memcpy(ret_id, id, sizeof(id));
+        return 0;
 }
 
 int store_import(struct store *s, struct st_reader *in, const struct store_import_opts *o,
@@ -61,28 +102,6 @@ int store_import(struct store *s, struct st_reader *in, const struct store_impor
         if (r < 0)
                 return r;
         _cleanup_free_ char *cfg = image_config_write(c);
-        char id[DIGEST_STR_LEN + 1], manifest[DIGEST_STR_LEN + 1];
-        r = store_blob_put(s, cfg, strlen(cfg), id, err);
-        if (r >= 0)
-                r = put_manifest(s, id, strlen(cfg), &layer, 1, manifest, err);
-        if (r < 0)
-                return r;
-        int64_t created = 0;
-        (void)image_time_parse(c->created, &created);
-        char *chain[] = { layer.chain_id, NULL };
-        char *blobs[] = { id, manifest, layer.digest, NULL };
-        struct store_image_new img = {
-                .id = id,
-                .manifest_digest = manifest,
-                .manifest_media_type = MEDIA_TYPE_OCI_MANIFEST,
-                .created = created,
-                .chain_ids = chain,
-                .blobs = blobs,
-                .tags = o->tags,
-        };
-        r = store_image_add(s, &img, err);
-        if (r < 0)
-                return r;
-        memcpy(ret_id, id, sizeof(id));
-        return 0;
+        return store_image_commit(s, cfg, strlen(cfg), c->created, NULL, 0, NULL, &layer, 1,
+                                  o->tags, ret_id, err);
 }

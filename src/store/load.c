@@ -117,14 +117,13 @@ struct layer_in {
 };
 
 static int load_layers(struct load_ctx *c, const struct image_config *cfg,
-                       const struct layer_in *layers, size_t n, char ***ret_chain,
-                       struct store_layer_result *res, struct st_error **err)
+                       const struct layer_in *layers, size_t n, struct store_layer_result *res,
+                       struct st_error **err)
 {
         if (n != strv_length(cfg->diff_ids))
                 return st_error_set(err, ST_E_PARSE,
                                     "image has %zu layers but its config lists %zu diff IDs", n,
                                     strv_length(cfg->diff_ids));
-        _cleanup_strv_ char **chain = NULL;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_close_ int fd = -1;
                 int r = open_in(c, layers[i].path, &fd, err);
@@ -135,7 +134,7 @@ static int load_layers(struct load_ctx *c, const struct image_config *cfg,
                 struct st_reader *rd = st_fd_reader_new(fd);
                 struct store_layer_source src = {
                         .in = rd,
-                        .parent = i ? chain[i - 1] : NULL,
+                        .parent = i ? res[i - 1].chain_id : NULL,
                         .expected_digest = layers[i].digest,
                         .expected_diff_id = cfg->diff_ids[i],
                         .media_type = layers[i].media_type,
@@ -151,9 +150,7 @@ static int load_layers(struct load_ctx *c, const struct image_config *cfg,
                                             "layer '%s' is %llu bytes, its descriptor says %lld",
                                             layers[i].path, (unsigned long long)res[i].blob_size,
                                             (long long)layers[i].size);
-                strv_push(&chain, res[i].chain_id);
         }
-        *ret_chain = TAKE_PTR(chain);
         return 0;
 }
 
@@ -163,37 +160,16 @@ static void add_loaded(struct load_ctx *c, const char *id, char **tags)
         c->out[c->n_out++] = (struct store_loaded){ .id = xstrdup(id), .tags = strv_copy(tags) };
 }
 
-/* Record an image whose config (CFG_BUF) and manifest (MAN_BUF) are verified and whose layers
- * are stored. */
+/* Record an image whose config (CFG_BUF) and manifest (MAN_BUF, or NULL to make one) are
+ * verified and whose layers RES[0..N) are stored. */
 static int record(struct load_ctx *c, const char *cfg_buf, size_t cfg_len,
                   const struct image_config *cfg, const char *man_buf, size_t man_len,
-                  const char *man_type, char **chain, const struct store_layer_result *res,
-                  char **tags, struct st_error **err)
+                  const char *man_type, const struct store_layer_result *res, size_t n, char **tags,
+                  struct st_error **err)
 {
-        char id[DIGEST_STR_LEN + 1], man[DIGEST_STR_LEN + 1];
-        int r = store_blob_put(c->s, cfg_buf, cfg_len, id, err);
-        if (r >= 0)
-                r = store_blob_put(c->s, man_buf, man_len, man, err);
-        if (r < 0)
-                return r;
-        _cleanup_strv_ char **blobs = NULL;
-        strv_push(&blobs, id);
-        strv_push(&blobs, man);
-        for (size_t i = 0; chain && chain[i]; i++)
-                strv_push(&blobs, res[i].digest);
-        int64_t created = 0;
-        if (cfg->created)
-                (void)image_time_parse(cfg->created, &created);
-        struct store_image_new img = {
-                .id = id,
-                .manifest_digest = man,
-                .manifest_media_type = man_type,
-                .created = created,
-                .chain_ids = chain,
-                .blobs = blobs,
-                .tags = tags,
-        };
-        r = store_image_add(c->s, &img, err);
+        char id[DIGEST_STR_LEN + 1];
+        int r = store_image_commit(c->s, cfg_buf, cfg_len, cfg->created, man_buf, man_len, man_type,
+                                   res, n, tags, id, err);
         if (r >= 0)
                 add_loaded(c, id, tags);
         return r;
@@ -250,12 +226,11 @@ static int oci_manifest(struct load_ctx *c, const struct image_descriptor *d, ch
                                            .size = m->layers[i].size };
         }
         _cleanup_free_ struct store_layer_result *res = xcalloc(m->n_layers + 1, sizeof(*res));
-        _cleanup_strv_ char **chain = NULL;
-        r = load_layers(c, cfg, in, m->n_layers, &chain, res, err);
+        r = load_layers(c, cfg, in, m->n_layers, res, err);
         if (r < 0)
                 return r;
         const char *mt = m->media_type ?: d->media_type ?: MEDIA_TYPE_OCI_MANIFEST;
-        return record(c, cbuf, clen, cfg, mbuf, mlen, mt, chain, res, tags, err);
+        return record(c, cbuf, clen, cfg, mbuf, mlen, mt, res, m->n_layers, tags, err);
 }
 
 static int oci_index(struct load_ctx *c, const char *buf, size_t len, char **parent_tags, int depth,
@@ -298,23 +273,6 @@ static int load_oci(struct load_ctx *c, struct st_error **err)
         if (r < 0)
                 return r;
         return oci_index(c, buf, len, NULL, 0, err);
-}
-
-/* An OCI manifest for a docker-archive image, from what load_layers stored; caller frees. */
-static char *docker_manifest(const char *cfg_digest, size_t cfg_len,
-                             const struct store_layer_result *res, size_t n)
-{
-        json_t *layers = json_array();
-        for (size_t i = 0; i < n; i++)
-                json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType",
-                                                        res[i].media_type, "digest", res[i].digest,
-                                                        "size", (json_int_t)res[i].blob_size));
-        json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2, "mediaType",
-                              MEDIA_TYPE_OCI_MANIFEST, "config", "mediaType", MEDIA_TYPE_OCI_CONFIG,
-                              "digest", cfg_digest, "size", (json_int_t)cfg_len, "layers", layers);
-        char *s = json_dump_compact(m);
-        json_decref(m);
-        return s;
 }
 
 static int docker_tags(json_t *repo_tags, char ***ret, struct st_error **err)
@@ -362,15 +320,10 @@ static int docker_entry(struct load_ctx *c, json_t *e, struct st_error **err)
                 in[i] = (struct layer_in){ .path = json_string_value(l), .size = -1 };
         }
         _cleanup_free_ struct store_layer_result *res = xcalloc(n + 1, sizeof(*res));
-        _cleanup_strv_ char **chain = NULL;
-        r = load_layers(c, cfg, in, n, &chain, res, err);
+        r = load_layers(c, cfg, in, n, res, err);
         if (r < 0)
                 return r;
-        char cfg_digest[DIGEST_STR_LEN + 1];
-        digest_buf(cbuf, clen, cfg_digest);
-        _cleanup_free_ char *man = docker_manifest(cfg_digest, clen, res, n);
-        return record(c, cbuf, clen, cfg, man, strlen(man), MEDIA_TYPE_OCI_MANIFEST, chain, res,
-                      tags, err);
+        return record(c, cbuf, clen, cfg, NULL, 0, NULL, res, n, tags, err);
 }
 
 static int load_docker(struct load_ctx *c, struct st_error **err)

@@ -46,3 +46,19 @@ int db_error(struct store *s, int rc, const char *what, struct st_error **err);
 /* Remove the dir or file at ABS_PATH by renaming it into the staging dir first (atomic as seen
  * from the store), then deleting it. */
 int store_remove_path(struct store *s, const char *abs_path, struct st_error **err);
+
+/* Call F for each entry name of ROOT/SUBDIR (not hidden ones); stops at F's first error. */
+int store_for_each_entry(struct store *s, const char *subdir,
+                         int (*f)(struct store *s, const char *name, void *u), void *u);
+
+/* The OCI manifest (compact JSON) of a config and the layer blobs LAYERS[0..N); caller frees. */
+char *store_oci_manifest(const char *config_digest, size_t config_size,
+                         const struct store_layer_result *layers, size_t n);
+
+/* Store the config CFG and manifest MAN (NULL: an OCI manifest is made from LAYERS) as blobs
+ * and record the image whose committed layers are LAYERS[0..N), tagged TAGS; its ID goes into
+ * RET_ID (DIGEST_STR_LEN + 1). CREATED is the config's RFC 3339 time, or NULL. */
+int store_image_commit(struct store *s, const char *cfg, size_t cfg_len, const char *created,
+                       const char *man, size_t man_len, const char *man_type,
+                       const struct store_layer_result *layers, size_t n, char **tags, char *ret_id,
+                       struct st_error **err);
