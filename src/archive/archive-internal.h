@@ -24,3 +24,7 @@ int archive_open_dir_create(int root, const char *path);
 
 /* Tests: pretend openat2 is missing (true) so the fallback walk is exercised. */
 void archive_force_openat2_fallback(bool on);
+
+/* The names in the directory FD (not . and ..), sorted bytewise; *ret (may be NULL when empty)
+ * is owned by the caller. */
+int archive_list_sorted(int fd, char ***ret);

@@ -41,3 +41,17 @@ int archive_layer_apply(struct st_reader *tar, int dirfd, const struct archive_a
  * and mtimes are left out (they churn). Symlinks are never followed. Used by `system check` to
  * prove a layer dir still matches what was applied. */
 int archive_tree_digest(int dirfd, char *ret_digest, struct st_error **err);
+
+struct archive_write_stats {
+        uint64_t entries;
+        uint64_t bytes; /* sum of regular file sizes */
+};
+
+/* Write the layer dir DIRFD (an overlay upper dir or an extracted layer) as an uncompressed tar
+ * stream (PAX) to OUT: entries in sorted order without a "./" prefix, owners numeric, modes,
+ * mtimes, xattrs (trusted.overlay.* left out), hardlinks within the dir as links; overlay
+ * whiteouts (0/0 character devices) become ".wh.NAME" entries and opaque directories
+ * (trusted.overlay.opaque=y) get a ".wh..wh..opq" entry, the form every image tool reads.
+ * ret_stats may be NULL. */
+int archive_layer_write(int dirfd, struct st_writer *out, struct archive_write_stats *ret_stats,
+                        struct st_error **err);

@@ -18,8 +18,7 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names in the directory FD, sorted bytewise; caller frees the vector. */
-static int list_sorted(int fd, char ***ret)
+int archive_list_sorted(int fd, char ***ret)
 {
         int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         if (dfd < 0)
@@ -112,7 +111,7 @@ static int walk(int root, struct digest_ctx *d, const char *path, struct st_erro
                         root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, false);
                 if (fd < 0)
                         return st_error_set_errno(err, fd, "tree digest: open '%s'", path);
-                int r = list_sorted(fd, &names);
+                int r = archive_list_sorted(fd, &names);
                 if (r < 0)
                         return st_error_set_errno(err, r, "tree digest: list '%s'", path);
                 STRV_FOREACH(n, names) {

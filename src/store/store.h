@@ -264,3 +264,10 @@ int store_load(struct store *s, struct st_reader *in, struct store_loaded **ret,
 
 /* Free a list from store_load. */
 void store_loaded_free(struct store_loaded *l, size_t n);
+
+/* Turn the directory DIR (an overlay upper dir or any tree inside the store root's filesystem)
+ * into a layer on top of PARENT without re-extracting it: the tree is written once as a tar
+ * stream (overlay whiteouts → .wh. entries) → sha256 (diff ID) → gzip → sha256 (blob), then DIR
+ * itself is renamed into the layer store. DIR is gone afterwards, whatever the result. */
+int store_layer_from_dir(struct store *s, const char *dir, const char *parent,
+                         struct store_layer_result *ret, struct st_error **err);

@@ -1,0 +1,107 @@
+/* store_layer_from_dir: a diff dir becomes a layer; the dir moves, nothing is extracted. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "archive/archive.h"
+#include "basic/fileio.h"
+#include "basic/util.h"
+#include "compress/compress.h"
+#include "image/manifest.h"
+#include "store/store-internal.h"
+
+/* Write DIRFD as tar → diffID → gzip → blob file at TMP; fills RES's digests and sizes. */
+static int write_blob(int dirfd, int blob_fd, struct store_layer_result *res, struct st_error **err)
+{
+        struct st_writer *file = st_fd_writer_new(blob_fd);
+        struct st_writer *blob = digest_writer_new(file);
+        struct st_writer *gz = compress_writer_new(COMPRESS_GZIP, 0, blob);
+        struct st_writer *tar = digest_writer_new(gz);
+        struct archive_write_stats stats = { 0 };
+        int r = archive_layer_write(dirfd, tar, &stats, err);
+        if (r >= 0) {
+                r = st_writer_close(gz);
+                if (r < 0)
+                        st_error_take(&gz->err, r, err);
+        }
+        if (r >= 0) {
+                digest_writer_final(tar, res->diff_id);
+                digest_writer_final(blob, res->digest);
+                res->blob_size = blob->total;
+                res->size = stats.bytes;
+                snprintf(res->media_type, sizeof(res->media_type), "%s", MEDIA_TYPE_OCI_LAYER_GZIP);
+        }
+        st_writer_free(tar);
+        st_writer_free(gz);
+        st_writer_free(blob);
+        st_writer_free(file);
+        return r;
+}
+
+/* Move DIR to STAGING/diff and commit it as the layer RES->chain_id. */
+static int move_and_commit(struct store *s, const char *dir, const char *parent,
+                           struct store_layer_result *res, struct st_error **err)
+{
+        _cleanup_free_ char *staging = NULL;
+        int r = store_tmp_mkdir(s, "layer", &staging, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *diff = xasprintf("%s/diff", staging);
+        if (rename(dir, diff) < 0) {
+                r = st_error_set_errno(err, -errno, "move '%s' into the layer store", dir);
+                (void)rm_rf_at(AT_FDCWD, staging);
+                return r;
+        }
+        char tree[DIGEST_STR_LEN + 1];
+        _cleanup_close_ int dfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r = dfd < 0 ? st_error_set_errno(err, -errno, "open '%s'", diff)
+                    : archive_tree_digest(dfd, tree, err);
+        struct store_layer l = {
+                .chain_id = res->chain_id,
+                .diff_id = res->diff_id,
+                .parent = (char *)parent,
+                .size = res->size,
+                .tree_digest = tree,
+        };
+        if (r >= 0)
+                r = store_layer_commit(s, staging, &l, err);
+        if (r < 0)
+                (void)rm_rf_at(AT_FDCWD, staging);
+        return r;
+}
+
+int store_layer_from_dir(struct store *s, const char *dir, const char *parent,
+                         struct store_layer_result *ret, struct st_error **err)
+{
+        struct store_layer_result res = { 0 };
+        _cleanup_close_ int blob_fd = -1;
+        _cleanup_free_ char *blob_tmp = NULL;
+        int r = store_lock(s, false, err);
+        if (r >= 0)
+                r = store_tmp_file(s, "blob", &blob_fd, &blob_tmp, err);
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (r >= 0 && dfd < 0)
+                r = st_error_set_errno(err, -errno, "open '%s'", dir);
+        if (r >= 0)
+                r = write_blob(dfd, blob_fd, &res, err);
+        if (r >= 0) {
+                store_chain_id(parent, res.diff_id, res.chain_id);
+                r = store_blob_commit(s, blob_tmp, res.digest, err);
+                if (r >= 0)
+                        blob_tmp = mfree_str(blob_tmp);
+        }
+        if (r >= 0)
+                r = store_layer_blob_record(s, res.digest, res.diff_id, res.media_type,
+                                            res.blob_size, err);
+        if (r >= 0)
+                r = move_and_commit(s, dir, parent, &res, err);
+        if (blob_tmp)
+                (void)unlink(blob_tmp);
+        if (r < 0) {
+                (void)rm_rf_at(AT_FDCWD, dir);
+                return r;
+        }
+        *ret = res;
+        return 0;
+}

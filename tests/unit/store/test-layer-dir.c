@@ -1,0 +1,110 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "archive/archive.h"
+#include "basic/fileio.h"
+#include "basic/util.h"
+#include "store/store.h"
+#include "tap.h"
+
+/* A diff dir as overlay leaves it: files, a hardlink, a symlink, a whiteout, an opaque dir. */
+static int make_upper(const char *path)
+{
+        if (mkdir(path, 0755) < 0)
+                return -1;
+        _cleanup_close_ int d = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d < 0 || mkdir_p_at(d, "etc/sub", 0755) < 0 || mkdirat(d, "opq", 0700) < 0)
+                return -1;
+        if (write_file_atomic_at(d, "etc/hosts", "127.0.0.1 x\n", 12, 0644) < 0 ||
+            write_file_atomic_at(d, "opq/keep", "k", 1, 0600) < 0)
+                return -1;
+        if (linkat(d, "etc/hosts", d, "etc/hosts.link", 0) < 0 ||
+            symlinkat("../etc/hosts", d, "etc/sub/rel") < 0 ||
+            mknodat(d, "gone", S_IFCHR | 0000, makedev(0, 0)) < 0 ||
+            fchownat(d, "opq/keep", 1000, 1000, 0) < 0)
+                return -1;
+        _cleanup_close_ int o = openat(d, "opq", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (o < 0 || fsetxattr(o, "trusted.overlay.opaque", "y", 1, 0) < 0)
+                return -1;
+        return fchmodat(d, "etc/hosts", 04755, 0);
+}
+
+TEST(upper_dir_round_trips_through_a_layer)
+{
+        _cleanup_free_ char *root = xasprintf("%s/root", tap_tmpdir);
+        _cleanup_error_ struct st_error *e = NULL;
+        _cleanup_store_ struct store *s = NULL;
+        ASSERT_OK_E(store_open(root, &s, &e), e);
+        _cleanup_free_ char *upper = xasprintf("%s/upper", root);
+        ASSERT_OK(make_upper(upper));
+        char before[DIGEST_STR_LEN + 1], after[DIGEST_STR_LEN + 1];
+        {
+                _cleanup_close_ int d = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                ASSERT_OK_E(archive_tree_digest(d, before, &e), e);
+        }
+        struct store_layer_result res;
+        ASSERT_OK_E(store_layer_from_dir(s, upper, NULL, &res, &e), e);
+        ASSERT_TRUE(access(upper, F_OK) < 0); /* moved, not copied */
+        ASSERT_EQ(res.size, 12 + 1);
+        /* the layer dir is the very tree */
+        _cleanup_free_ char *diff = store_layer_diff_path(s, res.chain_id);
+        {
+                _cleanup_close_ int d = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                ASSERT_OK_E(archive_tree_digest(d, after, &e), e);
+                ASSERT_STREQ(after, before);
+        }
+        /* and the blob, applied somewhere else, gives the same tree back */
+        _cleanup_close_ int bfd = -1;
+        ASSERT_OK_E(store_blob_open(s, res.digest, &bfd, &e), e);
+        struct st_reader *in = st_fd_reader_new(bfd);
+        struct store_layer_source src = {
+                .in = in,
+                .expected_digest = res.digest,
+                .expected_diff_id = res.diff_id,
+        };
+        _cleanup_free_ char *root2 = xasprintf("%s/root2", tap_tmpdir);
+        _cleanup_store_ struct store *s2 = NULL;
+        ASSERT_OK_E(store_open(root2, &s2, &e), e);
+        struct store_layer_result again;
+        ASSERT_OK_E(store_layer_create(s2, &src, &again, &e), e);
+        st_reader_free(in);
+        ASSERT_STREQ(again.chain_id, res.chain_id);
+        _cleanup_free_ char *diff2 = store_layer_diff_path(s2, again.chain_id);
+        _cleanup_close_ int d2 = open(diff2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_OK_E(archive_tree_digest(d2, after, &e), e);
+        ASSERT_STREQ(after, before);
+        struct stat st1, st2;
+        _cleanup_free_ char *h1 = xasprintf("%s/etc/hosts", diff2);
+        _cleanup_free_ char *h2 = xasprintf("%s/etc/hosts.link", diff2);
+        ASSERT_TRUE(stat(h1, &st1) == 0 && stat(h2, &st2) == 0);
+        ASSERT_TRUE(st1.st_ino == st2.st_ino); /* still a hardlink */
+}
+
+TEST(layer_write_emits_whiteout_entries)
+{
+        _cleanup_free_ char *upper = xasprintf("%s/upper", tap_tmpdir);
+        ASSERT_OK(make_upper(upper));
+        _cleanup_close_ int d = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *out = xasprintf("%s/layer.tar", tap_tmpdir);
+        _cleanup_close_ int fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        struct st_writer *w = st_fd_writer_new(fd);
+        _cleanup_error_ struct st_error *e = NULL;
+        struct archive_write_stats stats;
+        ASSERT_OK_E(archive_layer_write(d, w, &stats, &e), e);
+        st_writer_free(w);
+        _cleanup_free_ char *cmd = xasprintf("tar -tvf %s > %s/list", out, tap_tmpdir);
+        FILE *p = popen(cmd, "r");
+        ASSERT_TRUE(p && pclose(p) == 0);
+        _cleanup_free_ char *list = NULL;
+        _cleanup_close_ int dd = open(tap_tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_OK(read_full_file_at(dd, "list", 1 << 20, &list, NULL));
+        ASSERT_TRUE(strstr(list, " .wh.gone") != NULL);
+        ASSERT_TRUE(strstr(list, " opq/.wh..wh..opq") != NULL);
+        ASSERT_TRUE(strstr(list, "etc/hosts.link link to etc/hosts") != NULL);
+        ASSERT_TRUE(strstr(list, "etc/sub/rel -> ../etc/hosts") != NULL);
+        ASSERT_TRUE(strstr(list, "-rwsr-xr-x") != NULL);
+        ASSERT_TRUE(strstr(list, " ./") == NULL);
+}
