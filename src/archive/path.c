@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "archive/archive-internal.h"
+#include "archive/archive.h"
 #include "basic/util.h"
 
 static bool force_fallback;
