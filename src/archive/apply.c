@@ -43,6 +43,7 @@ struct apply_ctx {
 /* One entry being applied: its raw name (for messages) and where it goes. */
 struct entry {
         struct archive_entry *e;
+        const struct archive_apply_opts *opts;
         const char *name;
         char *path;       /* cleaned, "" = the root */
         const char *base; /* last component of path (points into it) */
@@ -94,6 +95,11 @@ static void entry_times(struct archive_entry *e, struct timespec ts[2])
 
 static int entry_owner(const struct entry *en, uid_t *uid, gid_t *gid, struct st_error **err)
 {
+        if (en->opts->set_owner) {
+                *uid = en->opts->uid;
+                *gid = en->opts->gid;
+                return 0;
+        }
         la_int64_t u = archive_entry_uid(en->e), g = archive_entry_gid(en->e);
         if (u < 0 || u >= UINT32_MAX || g < 0 || g >= UINT32_MAX)
                 return st_error_set(err, ST_E_PARSE, "layer entry '%s': invalid owner %lld:%lld",
@@ -405,6 +411,8 @@ static int apply_root(struct apply_ctx *c, const struct entry *en, struct st_err
         if (archive_entry_filetype(en->e) != AE_IFDIR || archive_entry_hardlink(en->e))
                 return st_error_set(err, ST_E_UNSAFE,
                                     "layer entry '%s' would replace the layer root", en->name);
+        if (c->opts.keep_root_meta)
+                return 0;
         _cleanup_close_ int fd = openat(c->root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return entry_errno(en, -errno, "open", err);
@@ -438,7 +446,9 @@ static int entry_place(struct entry *en, struct st_error **err)
 
 static int apply_entry(struct apply_ctx *c, struct archive_entry *e, struct st_error **err)
 {
-        struct entry en = { .e = e, .name = archive_entry_pathname(e), .parent = -1 };
+        struct entry en = {
+                .e = e, .opts = &c->opts, .name = archive_entry_pathname(e), .parent = -1
+        };
         if (!en.name)
                 return st_error_set(err, ST_E_PARSE, "tar: entry without a name");
         if (c->opts.max_entries && c->stats.entries >= c->opts.max_entries)

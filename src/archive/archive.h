@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "basic/error.h"
 #include "basic/stream.h"
@@ -13,6 +14,11 @@ struct archive_apply_opts {
         uint64_t max_entries; /* cap on the number of entries (0 = no cap) */
         bool no_whiteouts;    /* true: keep .wh. files as plain files (rootfs import of a
                                  non-layer tar never has them anyway); false: convert */
+        bool keep_root_meta;  /* true: a "./" entry leaves DIRFD's own owner, mode and times
+                                 alone (ADD extracting into an existing dir, as Docker's untar) */
+        bool set_owner;       /* true: every entry gets UID:GID, not the tar's (ADD --chown) */
+        uid_t uid;
+        gid_t gid;
 };
 
 struct archive_apply_stats {

@@ -191,6 +191,40 @@ TEST(modes_owners_times)
         ASSERT_EQ(st.st_mtim.tv_sec, 999);
 }
 
+TEST(keep_root_meta_and_set_owner)
+{
+        _cleanup_close_ int root = new_root("root");
+        ASSERT_OK(fchmod(root, 0751));
+        struct tb t;
+        tb_init(&t);
+        struct archive_entry *e = tb_entry("./", AE_IFDIR, 0700);
+        archive_entry_set_uid(e, 1000);
+        tb_write(&t, e, NULL, 0);
+        e = tb_entry("f", AE_IFREG, 0640);
+        archive_entry_set_uid(e, 1000);
+        archive_entry_set_gid(e, 1001);
+        tb_write(&t, e, NULL, 0);
+        tb_symlink(&t, "l", "f");
+        struct archive_apply_opts o = {
+                .keep_root_meta = true, .set_owner = true, .uid = 7, .gid = 8
+        };
+        _cleanup_error_ struct st_error *err = NULL;
+        tb_finish(&t);
+        int r = apply_mem(root, t.buf, t.used, &o, NULL, &err);
+        free(t.buf);
+        ASSERT_OK_E(r, err);
+        struct stat st;
+        ASSERT_OK(fstat(root, &st));
+        ASSERT_EQ(st.st_mode & 07777, 0751);
+        ASSERT_EQ(st.st_uid, 0);
+        ASSERT_OK(fstatat(root, "f", &st, AT_SYMLINK_NOFOLLOW));
+        ASSERT_EQ(st.st_uid, 7);
+        ASSERT_EQ(st.st_gid, 8);
+        ASSERT_EQ(st.st_mode & 07777, 0640);
+        ASSERT_OK(fstatat(root, "l", &st, AT_SYMLINK_NOFOLLOW));
+        ASSERT_EQ(st.st_uid, 7);
+}
+
 TEST(xattrs)
 {
         _cleanup_close_ int root = new_root("root");
