@@ -1,0 +1,178 @@
+/* build_copy_digest: one record per entry the copy would write, in the copy's order, from
+ * the same plan and walk, so that the key and the copy cannot disagree on what is included. */
+#include "digest/digest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "archive/archive.h"
+#include "basic/util.h"
+#include "build/copy-internal.h"
+
+struct hasher {
+        struct copy_plan *p;
+        struct digest_ctx *d;
+        struct inode_map inodes;
+};
+
+static void feed(struct hasher *h, const char *s)
+{
+        digest_ctx_update(h->d, s, strlen(s) + 1); /* NUL-separated: unambiguous */
+}
+
+static void feed_fmt(struct hasher *h, const char *fmt, ...) _printf_(2, 3);
+
+static void feed_fmt(struct hasher *h, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *s = xvasprintf(fmt, ap);
+        va_end(ap);
+        feed(h, s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The xattrs the copy would carry over, sorted by name. */
+static void feed_xattrs(struct hasher *h, int fd)
+{
+        ssize_t n = fd < 0 ? -1 : flistxattr(fd, NULL, 0);
+        if (n <= 0)
+                return;
+        _cleanup_free_ char *names = xmalloc((size_t)n);
+        n = flistxattr(fd, names, (size_t)n);
+        _cleanup_free_ char **v = NULL;
+        size_t k = 0;
+        for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
+                if (startswith(names + i, "trusted.overlay."))
+                        continue;
+                v = xrealloc(v, (k + 1) * sizeof(*v));
+                v[k++] = names + i;
+        }
+        if (k > 0)
+                qsort(v, k, sizeof(*v), cmp_str);
+        for (size_t i = 0; i < k; i++) {
+                ssize_t vn = fgetxattr(fd, v[i], NULL, 0);
+                _cleanup_free_ char *val = xmalloc(vn > 0 ? (size_t)vn : 1);
+                vn = vn > 0 ? fgetxattr(fd, v[i], val, (size_t)vn) : vn;
+                feed_fmt(h, "x %s %zd", v[i], vn);
+                if (vn > 0)
+                        digest_ctx_update(h->d, val, (size_t)vn);
+        }
+}
+
+static int feed_file(struct hasher *h, const struct walk_entry *e, struct st_error **err)
+{
+        const char *first = inode_map_add(&h->inodes, e->st, e->rel);
+        if (first) {
+                feed_fmt(h, "hardlink %s", first);
+                return 0;
+        }
+        _cleanup_close_ int fd = walk_open(h->p->source->root_fd, e, O_RDONLY);
+        if (fd < 0)
+                return st_error_set_errno(err, fd, "%s failed: open '%s'", h->p->verb, e->src);
+        char sum[DIGEST_STR_LEN + 1];
+        uint64_t size;
+        int r = digest_fd(fd, sum, &size, err);
+        if (r < 0)
+                return st_error_wrap(err, "%s failed: '%s'", h->p->verb, e->src);
+        feed_fmt(h, "%" PRIu64 " %s", size, sum);
+        feed_xattrs(h, fd);
+        return 0;
+}
+
+static int feed_symlink(struct hasher *h, const struct walk_entry *e, struct st_error **err)
+{
+        _cleanup_close_ int fd = walk_open(h->p->source->root_fd, e, O_PATH);
+        char target[COPY_MAX_PATH + 1];
+        ssize_t n = fd < 0 ? fd : readlinkat(fd, "", target, sizeof(target));
+        if (n < 0 || n > COPY_MAX_PATH)
+                return st_error_set_errno(err, n < 0 ? (fd < 0 ? fd : -errno) : -ENAMETOOLONG,
+                                          "%s failed: readlink '%s'", h->p->verb, e->src);
+        target[n] = 0;
+        feed(h, target);
+        return 0;
+}
+
+/* "path\0type mode uid gid\0" then the type's own fields. */
+static int hash_entry(void *userdata, const struct walk_entry *e, struct st_error **err)
+{
+        struct hasher *h = userdata;
+        if (e->leave)
+                return 0;
+        const struct stat *st = e->st;
+        uid_t uid;
+        gid_t gid;
+        copy_plan_owner(h->p, st, &uid, &gid);
+        mode_t mode = S_ISLNK(st->st_mode) ? 0777 : chmod_spec_apply(&h->p->chmod, st->st_mode);
+        feed(h, e->rel);
+        feed_fmt(h, "%o %o %u %u", (unsigned)(st->st_mode & S_IFMT), (unsigned)mode, uid, gid);
+        if (S_ISREG(st->st_mode))
+                return feed_file(h, e, err);
+        if (S_ISLNK(st->st_mode))
+                return feed_symlink(h, e, err);
+        if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+                feed_fmt(h, "%u,%u", major(st->st_rdev), minor(st->st_rdev));
+        if (S_ISDIR(st->st_mode)) {
+                _cleanup_close_ int fd =
+                        walk_open(h->p->source->root_fd, e, O_RDONLY | O_DIRECTORY);
+                feed_xattrs(h, fd);
+        }
+        return 0;
+}
+
+static void feed_request(struct hasher *h)
+{
+        const struct copy_plan *p = h->p;
+        const struct build_copy_req *req = p->req;
+        feed(h, "strata copy v1");
+        feed_fmt(h, "%s dest=/%s dir=%d", p->verb, p->dest, p->dest_is_dir);
+        feed_fmt(h, "chown=%d %u %u keep=%d", p->chown, p->uid, p->gid, p->source->keep_owner);
+        feed_fmt(h, "chmod=%lld %s", (long long)req->mode, req->mode_str ? req->mode_str : "-");
+        feed_fmt(h, "parents=%d", req->parents);
+        STRV_FOREACH(x, req->exclude_patterns)
+                feed_fmt(h, "exclude %s", *x);
+}
+
+static int hash_job(struct hasher *h, const struct copy_job *job, struct st_error **err)
+{
+        inode_map_clear(&h->inodes);
+        feed_fmt(h, "job %s %s", job->kind == JOB_TREE ? "tree" : "entry", job->name);
+        if (job->kind == JOB_TREE) {
+                feed_fmt(h, "include %d", job->include != NULL);
+                return walk_job(h->p, job, hash_entry, h, err);
+        }
+        struct walk_entry e = {
+                .dirfd = -1, .name = job->name, .src = job->src, .rel = job->name, .st = &job->st
+        };
+        return hash_entry(h, &e, err);
+}
+
+int build_copy_digest(const struct build_copy_source *src, const struct build_copy_req *req,
+                      char *ret_digest, struct st_error **err)
+{
+        struct copy_plan p;
+        int r = copy_plan_init(&p, src, req, err);
+        if (r < 0)
+                return r;
+        struct hasher h = { .p = &p, .d = digest_ctx_new() };
+        feed_request(&h);
+        for (size_t i = 0; r >= 0 && i < p.n_jobs; i++)
+                r = hash_job(&h, &p.jobs[i], err);
+        if (r >= 0)
+                digest_ctx_final(h.d, ret_digest);
+        inode_map_clear(&h.inodes);
+        digest_ctx_free(h.d);
+        copy_plan_release(&p);
+        return r;
+}
