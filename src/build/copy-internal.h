@@ -162,6 +162,9 @@ int walk_job(struct copy_plan *p, const struct copy_job *job, walk_fn fn, void *
 /* Open E's source node with FLAGS (O_NOFOLLOW is added): an fd or -errno. */
 int walk_open(int root, const struct walk_entry *e, int flags);
 
+/* Open E's regular file for reading: an fd, or -ESTALE if it is no longer a regular file. */
+int walk_open_file(int root, const struct walk_entry *e);
+
 /* The hardlinked regular files met in one job, by (device, inode). */
 struct inode_map {
         void *root;

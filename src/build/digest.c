@@ -78,7 +78,7 @@ static int feed_file(struct hasher *h, const struct walk_entry *e, struct st_err
                 feed_fmt(h, "hardlink %s", first);
                 return 0;
         }
-        _cleanup_close_ int fd = walk_open(h->p->source->root_fd, e, O_RDONLY);
+        _cleanup_close_ int fd = walk_open_file(h->p->source->root_fd, e);
         if (fd < 0)
                 return st_error_set_errno(err, fd, "%s failed: open '%s'", h->p->verb, e->src);
         char sum[DIGEST_STR_LEN + 1];
@@ -147,11 +147,12 @@ static void feed_request(struct hasher *h)
 static int hash_job(struct hasher *h, const struct copy_job *job, struct st_error **err)
 {
         inode_map_clear(&h->inodes);
-        feed_fmt(h, "job %s %s", job->kind == JOB_TREE ? "tree" : "entry", job->name);
-        if (job->kind == JOB_TREE) {
+        if (job->kind == JOB_TREE) { /* its own name does not land anywhere */
+                feed(h, "job tree");
                 feed_fmt(h, "include %d", job->include != NULL);
                 return walk_job(h->p, job, hash_entry, h, err);
         }
+        feed(h, "job entry");
         struct walk_entry e = {
                 .dirfd = -1, .name = job->name, .src = job->src, .rel = job->name, .st = &job->st
         };

@@ -65,7 +65,7 @@ static int not_found(const struct copy_plan *p, const char *path, struct st_erro
 
 static int source_error(const struct copy_plan *p, const char *path, int r, struct st_error **err)
 {
-        if (r == -ENOENT)
+        if (r == -ENOENT || r == -ENOTDIR)
                 return not_found(p, path, err);
         if (r == -ENAMETOOLONG)
                 return st_error_set(err, ST_E_TOO_BIG, "%s failed: '%s': path too long", p->verb,

@@ -56,6 +56,18 @@ int walk_open(int root, const struct walk_entry *e, int flags)
         return fd < 0 ? -errno : fd;
 }
 
+int walk_open_file(int root, const struct walk_entry *e)
+{
+        /* O_NONBLOCK: a file swapped for a fifo meanwhile must not hang the build */
+        int fd = walk_open(root, e, O_RDONLY | O_NONBLOCK);
+        struct stat st;
+        if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+                safe_close(fd);
+                return -ESTALE;
+        }
+        return fd;
+}
+
 /* A directory filtered out that may still hold kept entries: handed on before the first. */
 struct pending {
         char *src, *rel;

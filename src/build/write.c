@@ -150,7 +150,7 @@ static int write_file(struct copier *c, const struct walk_entry *e, int pfd, con
         const char *first = inode_map_add(&c->inodes, e->st, e->rel);
         if (first)
                 return write_hardlink(c, e, pfd, name, first, err);
-        _cleanup_close_ int sfd = walk_open(c->p->source->root_fd, e, O_RDONLY);
+        _cleanup_close_ int sfd = walk_open_file(c->p->source->root_fd, e);
         if (sfd < 0)
                 return st_error_set_errno(err, sfd, "%s failed: open '%s'", c->p->verb, e->src);
         _cleanup_close_ int dfd =

@@ -372,6 +372,9 @@ TEST(missing_source)
         ASSERT_TRUE(!exists_at(e.root, "x")); /* nothing copied before the check */
         r = req_new(SRCS("dir/*.c"), "/x/");
         ASSERT_COPY_FAILS(&e, &r, ST_E_NOT_FOUND, "stat dir/*.c: file does not exist");
+        put(e.ctx, "file", "F");
+        r = req_new(SRCS("file/x"), "/x/");
+        ASSERT_COPY_FAILS(&e, &r, ST_E_NOT_FOUND, "stat file/x: file does not exist");
         e.src.desc = "stage 'builder'";
         r = req_new(SRCS("/bin/sh"), "/x/");
         ASSERT_COPY_FAILS(&e, &r, ST_E_NOT_FOUND,
@@ -985,7 +988,7 @@ TEST(digest)
         put(e.ctx, "d/sub/b", "B");
         put(e.ctx, "d/ignored", "I");
         link_at(e.ctx, "d/l", "a");
-        struct excl x = { .files = (const char *const[]){ "d/ignored", NULL } };
+        struct excl x = { .files = (const char *const[]){ "d/ignored", "renamed/ignored", NULL } };
         e.src.exclude = exclude_cb;
         e.src.exclude_data = &x;
         struct build_copy_req r = req_new(SRCS("d"), "/o/");
@@ -1028,6 +1031,11 @@ TEST(digest)
         ASSERT_DIGEST_CHANGES("a link target");
         ASSERT_OK(renameat(e.ctx, "d/a", e.ctx, "d/a2"));
         ASSERT_DIGEST_CHANGES("a name");
+        ASSERT_OK(renameat(e.ctx, "d", e.ctx, "renamed"));
+        r.sources = SRCS("renamed");
+        ASSERT_DIGEST_SAME("the name of a source directory");
+        ASSERT_OK(renameat(e.ctx, "renamed", e.ctx, "d"));
+        r.sources = SRCS("d");
         e.src.keep_owner = true;
         ASSERT_DIGEST_CHANGES("keep_owner");
         ASSERT_OK(fchownat(e.ctx, "d/a2", 1, 1, 0));
