@@ -185,6 +185,8 @@ struct copier {
         int base_fd; /* ... open */
         char *pdir;  /* the last parent dir opened below base, and its fd */
         int pdir_fd;
+        mode_t dir_mode; /* of directories made for dest: chmod_spec_dir_mode, 0755 for ADD
+                            archives (BuildKit's unpack) */
         struct inode_map inodes;
         struct build_copy_stats stats;
 };

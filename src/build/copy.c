@@ -32,7 +32,7 @@ static int open_or_make(struct copier *c, int cur, const char *name)
                 return -errno;
         uid_t uid = c->p->chown ? c->p->uid : 0;
         gid_t gid = c->p->chown ? c->p->gid : 0;
-        if (fchown(fd, uid, gid) < 0 || fchmod(fd, chmod_spec_dir_mode(&c->p->chmod)) < 0) {
+        if (fchown(fd, uid, gid) < 0 || fchmod(fd, c->dir_mode) < 0) {
                 int r = -errno;
                 safe_close(fd);
                 return r;
@@ -83,8 +83,12 @@ static int set_base(struct copier *c, const char *base, struct st_error **err)
 static int resolve_dest(struct copier *c, char **ret, struct stat *ret_st, struct st_error **err)
 {
         int r = path_resolve(c->dst_root, c->p->dest, NULL, true, ret, ret_st);
-        if (r < 0)
+        if (r == -ENOTDIR)
                 return dest_dir_error(c, c->p->dest, r, err);
+        if (r < 0) {
+                _cleanup_free_ char *shown = copy_plan_image_path(c->p->dest, "");
+                return st_error_set_errno(err, r, "%s failed: resolve '%s'", c->p->verb, shown);
+        }
         return 0;
 }
 
@@ -116,6 +120,7 @@ static int run_archive(struct copier *c, const struct copy_job *job, const char 
         int r = add_is_archive(fd, job->src, err);
         if (r <= 0)
                 return r;
+        c->dir_mode = 0755;
         r = set_base(c, dest, err);
         if (r < 0)
                 return r;
@@ -156,6 +161,7 @@ static int run_job(struct copier *c, const struct copy_job *job, struct st_error
         int r = resolve_dest(c, &dest, &st, err);
         if (r < 0)
                 return r;
+        c->dir_mode = chmod_spec_dir_mode(&c->p->chmod);
         if (job->kind == JOB_TREE)
                 return run_tree(c, job, dest, err);
         if (c->p->req->add && S_ISREG(job->st.st_mode)) {

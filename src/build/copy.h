@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "basic/error.h"
 
@@ -17,12 +18,21 @@
 typedef bool (*build_exclude_fn)(void *userdata, const char *relpath, bool is_dir,
                                  bool *ret_skip_dir);
 
+/* Optional, for build_copy_digest: the "sha256:<hex>" of the regular file RELPATH (below the
+ * source root; ST its lstat, FD open on it for reading) into RET_DIGEST (DIGEST_STR_LEN + 1),
+ * e.g. from a stat cache keyed on device, inode, size, mtime and ctime, so that an unchanged
+ * file is not read again; on a miss, digest_fd(FD, ...). 0, or <0 with *err set. */
+typedef int (*build_hash_fn)(void *userdata, const char *relpath, const struct stat *st, int fd,
+                             char *ret_digest, struct st_error **err);
+
 struct build_copy_source {
         int root_fd;              /* the source root directory */
         const char *desc;         /* "context" or "stage 'builder'", for messages; NULL = context */
         build_exclude_fn exclude; /* NULL: nothing excluded */
         void *exclude_data;
-        bool keep_owner; /* --from: keep uid/gid; context: files become 0:0 */
+        bool keep_owner;            /* --from: keep uid/gid; context: files become 0:0 */
+        build_hash_fn content_hash; /* NULL: build_copy_digest reads every file */
+        void *content_hash_data;
 };
 
 struct build_copy_req {
@@ -66,7 +76,8 @@ int build_copy(const struct build_copy_source *src, int dst_root_fd,
  * request (dest, workdir, chown, chmod, flags, patterns) and, in copy order, every entry
  * build_copy would copy: its path below dest, type, mode after --chmod, owner as it will land,
  * size, content sha256, link target, device numbers, hardlink sharing. Not mtimes, not the
- * host's owners of context files, nothing excluded. Reads every file (no stat cache yet). */
+ * host's owners of context files, nothing excluded. Reads every file unless SRC has a
+ * content_hash. */
 int build_copy_digest(const struct build_copy_source *src, const struct build_copy_req *req,
                       char *ret_digest, struct st_error **err);
 

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,12 +80,16 @@ static int feed_file(struct hasher *h, const struct walk_entry *e, struct st_err
         _cleanup_close_ int fd = walk_open_file(h->p->source->root_fd, e);
         if (fd < 0)
                 return st_error_set_errno(err, fd, "%s failed: open '%s'", h->p->verb, e->src);
+        const struct build_copy_source *s = h->p->source;
         char sum[DIGEST_STR_LEN + 1];
-        uint64_t size;
-        int r = digest_fd(fd, sum, &size, err);
+        int r = s->content_hash ? s->content_hash(s->content_hash_data, e->src, e->st, fd, sum, err)
+                                : digest_fd(fd, sum, NULL, err);
         if (r < 0)
                 return st_error_wrap(err, "%s failed: '%s'", h->p->verb, e->src);
-        feed_fmt(h, "%" PRIu64 " %s", size, sum);
+        if (!digest_is_valid(sum))
+                return st_error_set(err, -EINVAL, "%s failed: '%s': bad content digest", h->p->verb,
+                                    e->src);
+        feed_fmt(h, "%lld %s", (long long)e->st->st_size, sum);
         feed_xattrs(h, fd);
         return 0;
 }

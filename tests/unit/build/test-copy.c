@@ -922,6 +922,13 @@ TEST(add_archives)
         ASSERT_EQ(stat_at(e.root, "multi/pkg/link").st_gid, 8);
         ASSERT_CONTENT(e.root, "multi/plain.txt", "just text");
         ASSERT_TRUE(!exists_at(e.root, "multi/t.tar.gz"));
+        /* an octal --chmod does not reach into archives, nor the dirs made for them */
+        r = req_new(SRCS("t.tar"), "/new/dir");
+        r.add = true;
+        r.mode = 0600;
+        ASSERT_COPY(&e, &r);
+        ASSERT_MODE(e.root, "new/dir", 0755);
+        ASSERT_MODE(e.root, "new/dir/pkg/bin", 0755);
         /* COPY never extracts */
         r = req_new(SRCS("t.tar.gz"), "/copy/");
         ASSERT_COPY(&e, &r);
@@ -1064,6 +1071,48 @@ TEST(digest)
         ASSERT_OK_E(run(&e, &r, &err), err);
         ASSERT_DIGEST_SAME("a copy");
         ASSERT_TRUE(x.calls > 0);
+        env_done(&e);
+}
+
+struct fake_cache {
+        int calls;
+        const char *answer; /* NULL: hash the file */
+};
+
+static int fake_hash(void *userdata, const char *relpath, const struct stat *st, int fd,
+                     char *ret_digest, struct st_error **err)
+{
+        struct fake_cache *fc = userdata;
+        fc->calls++;
+        if (!S_ISREG(st->st_mode) || !startswith(relpath, "d/"))
+                abort();
+        if (!fc->answer)
+                return digest_fd(fd, ret_digest, NULL, err);
+        snprintf(ret_digest, DIGEST_STR_LEN + 1, "%s", fc->answer);
+        return 0;
+}
+
+TEST(digest_content_hash_hook)
+{
+        struct env e = env_new();
+        put(e.ctx, "d/a", "A");
+        put(e.ctx, "d/b", "B");
+        struct build_copy_req r = req_new(SRCS("d"), "/o/");
+        char plain[DIGEST_STR_LEN + 1], hooked[DIGEST_STR_LEN + 1];
+        digest_of(&e, &r, plain);
+        struct fake_cache fc = { 0 };
+        e.src.content_hash = fake_hash;
+        e.src.content_hash_data = &fc;
+        digest_of(&e, &r, hooked);
+        ASSERT_STREQ(hooked, plain);
+        ASSERT_EQ(fc.calls, 2);
+        /* a (stale) cache answer is trusted: the file is not read */
+        fc.answer = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+        digest_of(&e, &r, hooked);
+        ASSERT_TRUE(!streq(hooked, plain));
+        fc.answer = "not a digest";
+        _cleanup_error_ struct st_error *err = NULL;
+        ASSERT_ERR(build_copy_digest(&e.src, &r, hooked, &err), -EINVAL);
         env_done(&e);
 }
 
