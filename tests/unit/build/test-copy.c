@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../archive/tar-builder.h"
+#include "archive/archive-internal.h"
 #include "basic/fileio.h"
 #include "basic/util.h"
 #include "build/copy-internal.h"
@@ -699,6 +700,27 @@ TEST(destination_symlinks_stay_inside)
         ASSERT_TRUE(!exists_at(AT_FDCWD, "/outside-too"));
         _cleanup_close_ int t = tmp_fd();
         ASSERT_EQ(count_entries(t, "."), 3); /* ctx, root, outside */
+        env_done(&e);
+}
+
+TEST(without_openat2)
+{
+        archive_force_openat2_fallback(true);
+        struct env e = env_new();
+        _cleanup_close_ int outside = new_dir("outside");
+        put(e.ctx, "d/f", "F");
+        link_at(e.ctx, "d/l", "../../outside");
+        link_at(e.ctx, "tod", "d");
+        _cleanup_free_ char *abs = xasprintf("%s/outside", tap_tmpdir);
+        link_at(e.root, "etc", abs);
+        struct build_copy_req r = req_new(SRCS("tod"), "/etc/x/");
+        _cleanup_error_ struct st_error *err = NULL;
+        int k = run(&e, &r, &err);
+        archive_force_openat2_fallback(false);
+        ASSERT_OK_E(k, err);
+        _cleanup_free_ char *inside = xasprintf("%s/outside/x/f", tap_tmpdir + 1);
+        ASSERT_CONTENT(e.root, inside, "F");
+        ASSERT_EQ(count_entries(outside, "."), 0);
         env_done(&e);
 }
 
