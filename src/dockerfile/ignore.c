@@ -233,22 +233,32 @@ static bool glob_valid(const char *p)
         return true;
 }
 
-static void append(char **s, const char *add)
+struct text {
+        char *s;
+        size_t len, cap;
+};
+
+static void append(struct text *t, const char *add)
 {
-        char *t = xasprintf("%s%s", *s, add);
-        free(*s);
-        *s = t;
+        size_t n = strlen(add);
+
+        if (t->len + n + 1 > t->cap) {
+                t->cap = MAX(t->cap * 2, t->len + n + 1);
+                t->s = xrealloc(t->s, t->cap);
+        }
+        memcpy(t->s + t->len, add, n + 1);
+        t->len += n;
 }
 
-static void append_rune(char **s, int32_t r)
+static void append_rune(struct text *t, int32_t r)
 {
         char tmp[5];
         tmp[rune_encode(r, tmp)] = 0;
-        append(s, tmp);
+        append(t, tmp);
 }
 
 /* The "**" token at *K (past the first '*'): Pattern.compile's rules. */
-static void double_star(const int32_t *r, size_t n, size_t *k, size_t i, char **re,
+static void double_star(const int32_t *r, size_t n, size_t *k, size_t i, struct text *re,
                         enum match_type *type)
 {
         (*k)++;
@@ -274,9 +284,10 @@ static char *pattern_regexp(const char *p, enum match_type *ret_type)
 {
         _cleanup_free_ int32_t *r = NULL;
         enum match_type type = MATCH_EXACT;
-        char *re = xstrdup("^");
+        struct text re = {};
         size_t n;
 
+        append(&re, "^");
         runes_decode(p, strlen(p), true, &r, &n, NULL);
         for (size_t i = 0, k = 0; k < n; i++) {
                 int32_t c = r[k++];
@@ -305,7 +316,7 @@ static char *pattern_regexp(const char *p, enum match_type *ret_type)
         if (type == MATCH_REGEXP)
                 append(&re, "$");
         *ret_type = type;
-        return re;
+        return re.s;
 }
 
 static int pattern_init(struct pattern *pt, const char *line, unsigned lineno,
