@@ -10,8 +10,9 @@
 #include "dockerfile/runes-internal.h"
 #include "dockerfile/shellpattern-internal.h"
 
-/* Work allowed for wildcard matching in one call: pattern length times value length, summed. */
-#define MATCH_BUDGET (UINT64_C(1) << 28)
+/* Work allowed for wildcard matching in one call: pattern length times value length, plus
+ * replacement length per replacement, summed. */
+#define MATCH_BUDGET (UINT64_C(1) << 26)
 
 struct buf {
         char *s;

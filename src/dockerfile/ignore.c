@@ -135,6 +135,9 @@ static int read_all(const char *buf, size_t len, char ***ret, unsigned **ret_lin
                         l--;
                 if (line == 1 && l >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
                         s += 3, l -= 3;
+                if (l > 0 && s[0] != '#' && memchr(s, 0, l))
+                        return st_error_set(err, ST_E_UNSUPPORTED, "line %zu: NUL byte in pattern",
+                                            line);
                 char *p = read_pattern(s, l);
                 if (!p)
                         continue;

@@ -23,7 +23,8 @@ struct dockerfile_ignore;
 /* Parse the ignore file text BUF of LEN bytes into *RET (free with dockerfile_ignore_free).
  * Errors, where Docker fails too: ST_E_PARSE for "!" alone and for a pattern filepath.Match
  * rejects ("line N: ..."), ST_E_TOO_BIG for a line of 64 KiB or more (and a file over the cap).
- * ST_E_UNSUPPORTED for a Go regexp feature strata does not implement (Unicode classes). */
+ * ST_E_UNSUPPORTED for a Go regexp feature strata does not implement (Unicode classes) and for
+ * a NUL byte in a pattern (Docker takes it as a character; no path can contain one). */
 int dockerfile_ignore_parse(const char *buf, size_t len, struct dockerfile_ignore **ret,
                             struct st_error **err);
 

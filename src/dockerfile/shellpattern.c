@@ -218,7 +218,7 @@ static size_t template_name(const char *s)
 {
         size_t i = 0, w;
         while (s[i]) {
-                int32_t c = rune_decode(s + i, strlen(s + i), &w);
+                int32_t c = rune_decode(s + i, strnlen(s + i, 4), &w);
                 if (!rune_is_letter(c) && !rune_is_digit(c) && c != '_')
                         break;
                 i += w;
@@ -270,14 +270,18 @@ static ssize_t find_from(const ssize_t *row, size_t nv, size_t from, size_t *ret
 /* Go's Regexp.replaceAll loop: no replacement for an empty match right after a match, and the
  * search always moves on by at least one rune. Positions are rune indexes into OFF. */
 static int replace_all(const ssize_t *row, const size_t *off, size_t nv, const char *value,
-                       const char *repl, struct outbuf *b, struct st_error **err)
+                       const char *repl, struct outbuf *b, uint64_t *budget, struct st_error **err)
 {
-        size_t last = 0, pos = 0, start;
+        size_t last = 0, pos = 0, start, cost = strlen(repl) + 1;
         ssize_t end;
         int r = 0;
 
         while (r >= 0 && pos <= nv && (end = find_from(row, nv, pos, &start)) != NO_MATCH) {
                 size_t e = (size_t)end;
+                if (cost > *budget)
+                        return st_error_set(err, ST_E_TOO_BIG,
+                                            "too many replacements of %zu characters", cost - 1);
+                *budget -= cost;
                 r = out_put(b, value + off[last], off[start] - off[last], err);
                 if (r >= 0 && (e > last || start == 0))
                         r = put_template(b, repl, value + off[start], off[e] - off[start], err);
@@ -326,7 +330,7 @@ int shell_replace(const char *pattern, const char *repl, const char *value, bool
         free(p.toks);
         if (r < 0)
                 return r;
-        r = all ? replace_all(row, off, nv, value, repl, &b, err)
+        r = all ? replace_all(row, off, nv, value, repl, &b, budget, err)
                 : replace_first(row, off, nv, value, repl, &b, err);
         if (r < 0) {
                 free(b.s);
