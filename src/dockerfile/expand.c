@@ -24,7 +24,7 @@ struct words {
         struct buf cur;
         bool in_word;
         char **list;
-        size_t n;
+        size_t n, cap;
 };
 
 struct lexer {
@@ -34,7 +34,7 @@ struct lexer {
         dockerfile_lookup_fn lookup;
         void *userdata;
         char **names; /* every name looked up, with repeats */
-        size_t n_names;
+        size_t n_names, cap_names;
         unsigned depth;
         uint64_t budget;
         struct st_error *e; /* the error, before the caller's context is added */
@@ -120,7 +120,10 @@ static int words_raw_rune(struct lexer *lx, struct words *w, int32_t r)
 
 static void words_push(struct words *w)
 {
-        w->list = xrealloc(w->list, (w->n + 2) * sizeof(char *));
+        if (w->n + 2 > w->cap) {
+                w->cap = MAX(w->cap * 2, (size_t)8);
+                w->list = xrealloc(w->list, w->cap * sizeof(char *));
+        }
         w->list[w->n++] = TAKE_PTR(w->cur.s);
         w->list[w->n] = NULL;
         w->cur = (struct buf){};
@@ -152,8 +155,10 @@ static int words_string(struct lexer *lx, struct words *w, const char *s, size_t
 
 static const char *getenv_name(struct lexer *lx, const char *name)
 {
-        if (lx->n_names % 16 == 0)
-                lx->names = xrealloc(lx->names, (lx->n_names + 16) * sizeof(char *));
+        if (lx->n_names == lx->cap_names) {
+                lx->cap_names = MAX(lx->cap_names * 2, (size_t)16);
+                lx->names = xrealloc(lx->names, lx->cap_names * sizeof(char *));
+        }
         lx->names[lx->n_names++] = xstrdup(name);
         return lx->lookup ? lx->lookup(lx->userdata, name) : NULL;
 }

@@ -545,7 +545,7 @@ static int expand_repeat(struct parser *p, size_t at, long min, long max)
         size_t len = re->n - at;
         long extra = max < 0 ? 1 : max - min;
 
-        if ((uint64_t)len * (uint64_t)(min + extra) > MAX_PROG)
+        if (at + (uint64_t)len * (uint64_t)(min + extra) > MAX_PROG)
                 return unsupported(p, "repeat this large");
         _cleanup_free_ struct inst *f = xmalloc((len + 1) * sizeof(struct inst));
         memcpy(f, re->prog + at, len * sizeof(struct inst));
@@ -629,36 +629,60 @@ static int parse_seq(struct parser *p, unsigned depth, unsigned *ret_w)
         return r;
 }
 
-/* Alternatives: SPLIT to the left one or over it and its JMP to the right one. */
+/* Lay out the K alternatives that follow each other from START (ENDS[i]: where the i-th ends)
+ * as SPLIT to it or on; the alternative; JMP to the end. */
+static void lay_out_alternatives(struct goregex *re, size_t start, const size_t *ends, size_t k)
+{
+        size_t total = re->n - start + 2 * (k - 1), end = start + total;
+        _cleanup_free_ struct inst *alts = xmalloc((re->n - start + 1) * sizeof(struct inst));
+
+        memcpy(alts, re->prog + start, (re->n - start) * sizeof(struct inst));
+        re->n = start;
+        for (size_t i = 0, from = start; i < k; from = ends[i++]) {
+                size_t len = ends[i] - from;
+                if (i + 1 < k)
+                        emit(re, (struct inst){ .op = I_SPLIT, .x = 1, .y = (long)len + 2 });
+                for (size_t j = 0; j < len; j++)
+                        emit(re, alts[from - start + j]);
+                if (i + 1 < k)
+                        emit(re, (struct inst){ .op = I_JMP, .x = (long)(end - re->n) });
+        }
+}
+
 static int parse_alt(struct parser *p, unsigned depth, unsigned *ret_w)
 {
-        size_t start = p->re->n;
-        unsigned w, wr;
-        int r = parse_seq(p, depth, &w);
+        _cleanup_free_ size_t *ends = NULL;
+        size_t start = p->re->n, k = 0, cap = 0;
+        unsigned w = 1, ws = 1;
+        int r = 0;
 
-        while (r >= 0 && p->i < p->len && p->s[p->i] == '|') {
-                size_t mid = p->re->n;
-                p->i++;
-                r = parse_seq(p, depth, &wr);
+        for (;;) {
+                r = parse_seq(p, depth, &ws);
                 if (r < 0)
+                        return r;
+                w = MAX(w, ws);
+                if (k == cap) {
+                        cap = MAX(cap * 2, (size_t)4);
+                        ends = xrealloc(ends, cap * sizeof(size_t));
+                }
+                ends[k++] = p->re->n;
+                if (p->i >= p->len || p->s[p->i] != '|')
                         break;
-                w = MAX(w, wr);
-                struct inst jmp = { .op = I_JMP, .x = (long)(p->re->n - mid) + 1 };
-                insert(p->re, mid, &jmp, 1);
-                struct inst split = { .op = I_SPLIT, .x = 1, .y = (long)(mid - start) + 2 };
-                insert(p->re, start, &split, 1);
+                p->i++;
         }
-        *ret_w = w;
-        if (r >= 0 && p->re->n > MAX_PROG)
+        if (p->re->n + 2 * k > MAX_PROG)
                 return unsupported(p, "expressions this large");
-        return r;
+        if (k > 1)
+                lay_out_alternatives(p->re, start, ends, k);
+        *ret_w = w;
+        return 0;
 }
 
 int goregex_compile(const char *re, struct goregex **ret, struct st_error **err)
 {
         struct goregex *g = xcalloc(1, sizeof(*g));
         struct parser p = { .s = re, .len = strlen(re), .re = g, .err = err };
-        unsigned w;
+        unsigned w = 1;
         int r = parse_alt(&p, 0, &w);
 
         if (r < 0) {

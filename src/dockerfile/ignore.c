@@ -119,9 +119,9 @@ static char *read_pattern(const char *s, size_t n)
 static int read_all(const char *buf, size_t len, char ***ret, unsigned **ret_lineno,
                     struct st_error **err)
 {
-        _cleanup_strv_ char **lines = NULL;
+        _cleanup_strv_ char **lines = xcalloc(1, sizeof(char *));
         _cleanup_free_ unsigned *lineno = NULL;
-        size_t n = 0;
+        size_t n = 0, cap = 0;
 
         for (size_t start = 0, line = 1; start < len; line++) {
                 const char *nl = memchr(buf + start, '\n', len - start);
@@ -141,11 +141,16 @@ static int read_all(const char *buf, size_t len, char ***ret, unsigned **ret_lin
                 char *p = read_pattern(s, l);
                 if (!p)
                         continue;
-                strv_consume(&lines, p);
-                lineno = xrealloc(lineno, (n + 1) * sizeof(unsigned));
-                lineno[n++] = (unsigned)line;
+                if (n + 2 > cap) {
+                        cap = MAX(cap * 2, (size_t)16);
+                        lines = xrealloc(lines, cap * sizeof(char *));
+                        lineno = xrealloc(lineno, cap * sizeof(unsigned));
+                }
+                lineno[n] = (unsigned)line;
+                lines[n++] = p;
+                lines[n] = NULL;
         }
-        *ret = lines ? TAKE_PTR(lines) : xcalloc(1, sizeof(char *));
+        *ret = TAKE_PTR(lines);
         *ret_lineno = TAKE_PTR(lineno);
         return 0;
 }
