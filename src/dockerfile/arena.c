@@ -46,42 +46,51 @@ static struct chunk *chunk_new(size_t size)
         return c;
 }
 
-void *df_arena_alloc(struct dockerfile_arena *a, size_t n)
+/* N bytes, not cleared. */
+static void *arena_alloc_raw(struct dockerfile_arena *a, size_t n)
 {
         n = ALIGN_UP(n ? n : 1);
         struct chunk *c = a->head;
-        if (!c || c->size - c->used < n) {
-                if (n > CHUNK_SIZE / 4) {
-                        /* a big one gets its own chunk, behind the current one */
-                        struct chunk *big = chunk_new(n);
-                        big->used = n;
-                        big->next = c ? c->next : NULL;
-                        if (c)
-                                c->next = big;
-                        else
-                                a->head = big;
-                        return memset(big->data, 0, n);
-                }
-                c = chunk_new(CHUNK_SIZE);
-                c->next = a->head;
-                a->head = c;
+        if (c && c->size - c->used >= n) {
+                void *p = c->data + c->used;
+                c->used += n;
+                return p;
         }
-        void *p = c->data + c->used;
-        c->used += n;
-        return memset(p, 0, n);
+        if (n > CHUNK_SIZE / 4) {
+                /* a big one gets its own chunk, behind the current one */
+                struct chunk *big = chunk_new(n);
+                big->used = n;
+                big->next = c ? c->next : NULL;
+                if (c)
+                        c->next = big;
+                else
+                        a->head = big;
+                return big->data;
+        }
+        c = chunk_new(CHUNK_SIZE);
+        c->next = a->head;
+        a->head = c;
+        c->used = n;
+        return c->data;
+}
+
+void *df_arena_alloc(struct dockerfile_arena *a, size_t n)
+{
+        return memset(arena_alloc_raw(a, n), 0, n ? n : 1);
 }
 
 char *df_arena_strndup(struct dockerfile_arena *a, const char *s, size_t n)
 {
-        char *p = df_arena_alloc(a, n + 1);
+        char *p = arena_alloc_raw(a, n + 1);
         if (n)
                 memcpy(p, s, n);
+        p[n] = 0;
         return p;
 }
 
 void *df_arena_memdup(struct dockerfile_arena *a, const void *p, size_t n)
 {
-        return n ? memcpy(df_arena_alloc(a, n), p, n) : NULL;
+        return n ? memcpy(arena_alloc_raw(a, n), p, n) : NULL;
 }
 
 void df_sbuf_grow(struct sbuf *b, size_t extra)

@@ -22,9 +22,12 @@ static void dump_flags(struct sbuf *b, const struct dockerfile_instruction *i)
         df_sbuf_puts(b, " [");
         for (size_t k = 0; k < i->n_flags; k++) {
                 f.len = 0;
-                df_sbuf_printf(&f, "--%s", i->flags[k].name);
-                if (i->flags[k].value)
-                        df_sbuf_printf(&f, "=%s", i->flags[k].value);
+                df_sbuf_puts(&f, "--");
+                df_sbuf_puts(&f, i->flags[k].name);
+                if (i->flags[k].value) {
+                        df_sbuf_putc(&f, '=');
+                        df_sbuf_puts(&f, i->flags[k].value);
+                }
                 if (k > 0)
                         df_sbuf_putc(b, ' ');
                 df_go_quote_append(b, f.s, f.len);
@@ -46,8 +49,10 @@ static void dump_pairs(struct sbuf *b, const struct dockerfile_instruction *i)
                 }
                 w.len = 0;
                 df_sbuf_puts(&w, pr->key);
-                if (pr->value)
-                        df_sbuf_printf(&w, "=%s", pr->value);
+                if (pr->value) {
+                        df_sbuf_putc(&w, '=');
+                        df_sbuf_puts(&w, pr->value);
+                }
                 quote(b, df_sbuf_cstr(&w));
         }
         df_sbuf_release(&w);

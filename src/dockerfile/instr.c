@@ -37,8 +37,11 @@ const char *dockerfile_kind_to_string(enum dockerfile_kind k)
 
 static enum dockerfile_kind kind_from_span(const char *s, size_t n)
 {
+        if (n < 3 || n > 11) /* "ADD" to "HEALTHCHECK" */
+                return _DOCKERFILE_KIND_INVALID;
         for (int k = 0; k < _DOCKERFILE_KIND_MAX; k++)
-                if (strlen(kind_names[k]) == n && strncasecmp(kind_names[k], s, n) == 0)
+                if ((kind_names[k][0] | 0x20) == (s[0] | 0x20) && strlen(kind_names[k]) == n &&
+                    strncasecmp(kind_names[k], s, n) == 0)
                         return (enum dockerfile_kind)k;
         return _DOCKERFILE_KIND_INVALID;
 }
@@ -217,7 +220,9 @@ static void parse_words(struct parser *p, size_t a, size_t b, struct vec *out)
         bool in_word = false, blank_ok = false;
         size_t start = a, width;
         for (size_t pos = a; pos < b; pos += width) {
-                int32_t ch = df_utf8_decode(s + pos, b - pos, &width);
+                int32_t ch = (unsigned char)s[pos] < 0x80
+                                     ? (width = 1, s[pos])
+                                     : df_utf8_decode(s + pos, b - pos, &width);
                 ch = ch < 0 ? RUNE_ERROR : ch;
                 if (!in_word && df_rune_is_space(ch))
                         continue;

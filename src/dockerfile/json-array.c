@@ -195,8 +195,13 @@ static int scan_opened(struct scan *sc, char *stack, size_t *depth)
 /* Validate one JSON value followed by nothing but whitespace. */
 static int scan_document(struct scan *sc)
 {
-        _cleanup_free_ char *stack = xmalloc(JSON_MAX_DEPTH);
-        size_t depth = 0;
+        char small[64], *stack = small;
+        _cleanup_free_ char *big = NULL;
+        size_t depth = 0, opens = 0;
+        for (size_t k = 0; k < sc->n; k++)
+                opens += sc->s[k] == '[' || sc->s[k] == '{';
+        if (opens > sizeof(small)) /* the depth never exceeds the openings */
+                stack = big = xmalloc(MIN(opens, (size_t)JSON_MAX_DEPTH));
         for (;;) {
                 int r = scan_value(sc, stack, &depth);
                 if (r < 0)

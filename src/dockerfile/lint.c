@@ -47,18 +47,17 @@ static void lint_casing(struct parser *p, const struct dockerfile_instruction *i
         }
 }
 
-static bool stage_name_seen(const struct dockerfile_instruction *ins, size_t k, const char *name)
+static bool stage_name_seen(const struct vec *names, const char *name)
 {
-        for (size_t j = 0; j < k; j++)
-                if (ins[j].kind == DOCKERFILE_FROM && ins[j].n_args == 3 &&
-                    strcasecmp(ins[j].args[2], name) == 0)
+        const char *const *n = names->p;
+        for (size_t j = 0; j < names->n; j++)
+                if (strcasecmp(n[j], name) == 0)
                         return true;
         return false;
 }
 
-static void lint_from(struct parser *p, const struct dockerfile_instruction *ins, size_t k)
+static void lint_from(struct parser *p, const struct dockerfile_instruction *i, struct vec *names)
 {
-        const struct dockerfile_instruction *i = &ins[k];
         if (i->n_args != 3)
                 return;
         const char *as = i->args[1], *name = i->args[2];
@@ -74,9 +73,10 @@ static void lint_from(struct parser *p, const struct dockerfile_instruction *ins
                 df_parser_warn(p, "ReservedStageName", i->line,
                                "Stage name should not use the same name as reserved stage \"%s\"",
                                name);
-        if (stage_name_seen(ins, k, name))
+        if (stage_name_seen(names, name))
                 df_parser_warn(p, "DuplicateStageName", i->line,
                                "Duplicate stage name \"%s\", stage names should be unique", name);
+        *(const char **)df_vec_push(names, sizeof(char *)) = name;
 }
 
 /* MultipleInstructionsDisallowed: reported at the earlier one, which has no effect. */
@@ -155,13 +155,15 @@ void df_lint(struct parser *p)
         const struct dockerfile_instruction *ins = p->instructions.p;
         size_t n = p->instructions.n, first = n;
         struct stage st = { 0 };
+        struct vec names = { 0 };
         for (size_t k = 0; k < n; k++) {
                 if (ins[k].kind == DOCKERFILE_FROM) {
                         first = MIN(first, k);
                         st = (struct stage){ 0 };
-                        lint_from(p, ins, k);
+                        lint_from(p, &ins[k], &names);
                 } else
                         lint_instruction(p, &st, &ins[k]);
         }
+        free(names.p);
         lint_casing(p, ins, n, first);
 }

@@ -164,8 +164,17 @@ static int check_option(struct parser *p, const char *opt, size_t n, unsigned li
         return 0;
 }
 
-static int check_directive(struct parser *p, const char *v, unsigned line)
+/* "# check=...": which warnings to leave out, and whether they fail the build. */
+static int check_directive(struct parser *p)
 {
+        const struct dockerfile_directive *d = p->directives.p;
+        size_t k = 0;
+        while (k < p->directives.n && !streq(d[k].name, "check"))
+                k++;
+        if (k == p->directives.n)
+                return 0;
+        unsigned line = d[k].line;
+        const char *v = d[k].value;
         const char *s = v;
         size_t n = strlen(v);
         df_trim_uspace(&s, &n);
@@ -201,7 +210,7 @@ static int add_directive(struct parser *p, const char *name, const char *v, size
                                                d->value);
                 p->escape = d->value[0];
         }
-        return streq(name, "check") ? check_directive(p, d->value, p->line) : 0;
+        return 0;
 }
 
 static bool is_alpha(char c)
@@ -460,7 +469,7 @@ static void fill(struct parser *p, struct dockerfile *df)
         df->n_directives = p->directives.n;
         df->directives = df_vec_to_arena(&p->directives, sizeof(*df->directives), p->arena);
         df->n_instructions = p->instructions.n;
-        df->instructions = df_vec_to_arena(&p->instructions, sizeof(*df->instructions), p->arena);
+        df->instructions = TAKE_PTR(p->instructions.p); /* freed by dockerfile_free */
         df->n_warnings = p->warnings.n;
         df->warnings = df_vec_to_arena(&p->warnings, sizeof(*df->warnings), p->arena);
 }
@@ -499,6 +508,8 @@ int df_parse(const char *filename, const char *buf, size_t len, bool full, struc
                 r = nul_byte(&p, nul);
         if (r >= 0)
                 r = parse_lines(&p);
+        if (r >= 0 && full)
+                r = check_directive(&p);
         if (r >= 0 && full)
                 r = df_check(&p);
         if (r >= 0) {

@@ -128,6 +128,7 @@ static bool rune_is_print(int32_t r)
         case 0xD800 ... 0xF8FF:
         case 0xFEFF:
         case 0xFFF0 ... 0xFFFB:
+        case 0x40000 ... 0xDFFFF: /* planes 4 to 13: nothing assigned */
         case 0xE0000 ... 0xE00FF:
         case 0xE01F0 ... 0x10FFFF:
                 return false;
@@ -163,6 +164,15 @@ void df_go_quote_append(struct sbuf *b, const char *s, size_t n)
         size_t w;
         df_sbuf_putc(b, '"');
         for (size_t i = 0; i < n; i += w) {
+                size_t plain = 0; /* a run of printable ASCII needing no escape, copied at once */
+                while (i + plain < n && s[i + plain] >= 0x20 && s[i + plain] < 0x7F &&
+                       s[i + plain] != '"' && s[i + plain] != '\\')
+                        plain++;
+                if (plain > 0) {
+                        df_sbuf_put(b, s + i, plain);
+                        w = plain;
+                        continue;
+                }
                 int32_t r = df_utf8_decode(s + i, n - i, &w);
                 if (r < 0) {
                         unsigned char c = (unsigned char)s[i];

@@ -8,6 +8,7 @@
 struct dockerfile *dockerfile_free(struct dockerfile *df)
 {
         if (df) {
+                free(df->instructions);
                 df_arena_free(df->arena);
                 free(df);
         }
