@@ -219,9 +219,29 @@ static int check_onbuild(struct parser *p, struct dockerfile_instruction *i)
         return check_one(p, i->trigger);
 }
 
+/* The one thing BuildKit checks in --mount before expansion: from= names a stage or image,
+ * never a variable ("from=$X" in the middle of a value). */
+static int check_mount(struct parser *p, const struct dockerfile_flag *f)
+{
+        for (const char *field = f->value, *end; field; field = *end ? end + 1 : NULL) {
+                end = field + strcspn(field, ",");
+                if (strncasecmp(field, "from=", 5) != 0)
+                        continue;
+                const char *dollar = memchr(field + 5, '$', (size_t)(end - field - 5));
+                if (dollar && dollar != end - 1)
+                        return ferr(p, f,
+                                    "'from' doesn't support variable expansion, define alias "
+                                    "stage instead");
+        }
+        return 0;
+}
+
 static int check_run(struct parser *p, struct dockerfile_instruction *i)
 {
         int r = check_flags(p, i, run_flags);
+        for (size_t k = 0; k < i->n_flags && r >= 0; k++)
+                if (streq(i->flags[k].name, "mount"))
+                        r = check_mount(p, &i->flags[k]);
         if (r < 0)
                 return r;
         const struct dockerfile_flag *net = dockerfile_instruction_flag(i, "network");

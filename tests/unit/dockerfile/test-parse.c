@@ -204,6 +204,8 @@ TEST(flags)
                   "ADD --checksum=sha256:ab --keep-git-dir=true --unpack=FALSE --link=false x /y\n",
                   FD "(add [\"--checksum=sha256:ab\" \"--keep-git-dir=true\" \"--unpack=FALSE\" "
                      "\"--link=false\"] \"x\" \"/y\")\n" },
+                { F "RUN --mount=from=build$,target=/x --mount=FROM=b,src=$D x\n", FD
+                  "(run [\"--mount=from=build$,target=/x\" \"--mount=FROM=b,src=$D\"] \"x\")\n" },
                 { F "RUN --mount=type=cache,target=/c --network=none --security=insecure make\n",
                   FD "(run [\"--mount=type=cache,target=/c\" \"--network=none\" "
                      "\"--security=insecure\"] \"make\")\n" },
@@ -227,6 +229,8 @@ TEST(flags)
                 { F "COPY --unpack a b\n", "2:6: unknown flag: --unpack" },
                 { F "RUN --network=bridge x\n", "2:5: invalid network mode \"bridge\"" },
                 { F "RUN --security=x y\n", "2:5: security \"x\" is not valid" },
+                { F "RUN --mount=type=bind,from=$STAGE,target=/x y\n",
+                  "2:5: 'from' doesn't support variable expansion, define alias stage instead" },
                 { F "ENV --x a=b\n", "2:5: unknown flag: --x" },
                 { F "CMD --x y\n", "2:5: unknown flag: --x" },
                 { F "USER --x y\n", "2:6: unknown flag: --x" },
