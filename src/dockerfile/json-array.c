@@ -2,6 +2,8 @@
  * "valid JSON" means exactly what Go's decoder accepts (any bytes >= 0x80 in strings, invalid
  * UTF-8 and lone surrogates becoming U+FFFD, nesting up to 10000), and a valid array that holds
  * anything but strings is an error rather than the shell form. */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@ struct scan {
         const char *s;
         size_t n, i;
         struct json_fail *fail;
+        bool overflow; /* a number beyond float64: Go's decoder fails, so not the exec form */
 };
 
 static int scan_fail(struct scan *sc, const char *what)
@@ -78,8 +81,19 @@ static bool scan_digits(struct scan *sc)
         return sc->i > start;
 }
 
+/* Go decodes numbers into float64 and fails on those that round to infinity. */
+static void check_float(struct scan *sc, size_t start)
+{
+        _cleanup_free_ char *lit = xstrndup(sc->s + start, sc->i - start);
+        errno = 0;
+        double d = strtod(lit, NULL);
+        if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
+                sc->overflow = true;
+}
+
 static int scan_number(struct scan *sc)
 {
+        size_t start = sc->i;
         if (sc->s[sc->i] == '-')
                 sc->i++;
         if (sc->i < sc->n && sc->s[sc->i] == '0')
@@ -97,7 +111,9 @@ static int scan_number(struct scan *sc)
                         sc->i++;
                 if (!scan_digits(sc))
                         return scan_fail(sc, "in exponent of numeric literal");
-        }
+                check_float(sc, start);
+        } else if (sc->i - start > 300)
+                check_float(sc, start);
         return 0;
 }
 
@@ -312,7 +328,11 @@ int df_exec_form_parse(const char *s, size_t n, struct dockerfile_arena *a, char
         }
         fail->looks_json = true;
         struct scan sc = { .s = s + lead, .n = n - lead, .fail = fail };
-        if (scan_document(&sc) < 0) {
+        if (scan_document(&sc) < 0 || sc.overflow) {
+                if (sc.overflow) {
+                        snprintf(fail->what, sizeof(fail->what), "number out of range");
+                        fail->off = 0;
+                }
                 fail->off += lead;
                 return EXEC_NOT_JSON;
         }

@@ -155,6 +155,9 @@ TEST(exec_and_shell_form)
                 { F "CMD ['a']\n", FD "(cmd \"['a']\")\n" },
                 { F "CMD [\"a\"] x\n", FD "(cmd \"[\\\"a\\\"] x\")\n" },
                 { F "CMD []\n", FD "(cmd)\n" },
+                /* Go cannot decode 1e999 into a float64: not JSON to BuildKit */
+                { F "CMD [\"a\", {\"b\": [1e999]}]\n",
+                  FD "(cmd \"[\\\"a\\\", {\\\"b\\\": [1e999]}]\")\n" },
                 { F "CMD\n", FD "(cmd)\n" },
                 { F "ENTRYPOINT [\"/bin/sh\", \"-c\"]\n", FD "(entrypoint \"/bin/sh\" \"-c\")\n" },
                 { F "RUN [\"echo\", \"\\u00e9\\n\\t\\/\"]\n", FD "(run \"echo\" \"é\\n\\t/\")\n" },
@@ -175,6 +178,8 @@ TEST(exec_and_shell_form)
         ASSERT_EQ(check_dumps(c, ELEMENTSOF(c)), 0);
         static const struct error_case e[] = {
                 { F "CMD [\"a\", 1]\n",
+                  "2:5: when using JSON array syntax, arrays must be comprised of strings only" },
+                { F "CMD [1e-999, 1E308, -0.5e+3]\n",
                   "2:5: when using JSON array syntax, arrays must be comprised of strings only" },
                 { F "COPY [\"a\", [\"b\"]]\n",
                   "2:6: when using JSON array syntax, arrays must be comprised of strings only" },
