@@ -3,6 +3,7 @@
  * UTF-8 and lone surrogates becoming U+FFFD, nesting up to 10000), and a valid array that holds
  * anything but strings is an error rather than the shell form. */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,12 +82,17 @@ static bool scan_digits(struct scan *sc)
         return sc->i > start;
 }
 
-/* Go decodes numbers into float64 and fails on those that round to infinity. */
+/* Go decodes numbers into float64 and fails on those that round to infinity. (In the C
+ * locale: JSON's decimal point is '.' whatever the caller's locale says.) */
 static void check_float(struct scan *sc, size_t start)
 {
         _cleanup_free_ char *lit = xstrndup(sc->s + start, sc->i - start);
+        locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+        if (!c)
+                return;
         errno = 0;
-        double d = strtod(lit, NULL);
+        double d = strtod_l(lit, NULL, c);
+        freelocale(c);
         if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
                 sc->overflow = true;
 }
