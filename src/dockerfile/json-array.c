@@ -92,8 +92,9 @@ static void check_float(struct scan *sc, size_t start)
                 return;
         errno = 0;
         double d = strtod_l(lit, NULL, c);
+        bool range = errno == ERANGE;
         freelocale(c);
-        if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
+        if (range && (d == HUGE_VAL || d == -HUGE_VAL))
                 sc->overflow = true;
 }
 
