@@ -58,6 +58,7 @@ int verb_save(struct cli *c, int argc, char **argv);
 int verb_load(struct cli *c, int argc, char **argv);
 int verb_image(struct cli *c, int argc, char **argv);
 int verb_system(struct cli *c, int argc, char **argv);
+int verb_dockerfile(struct cli *c, int argc, char **argv);
 int verb_image_prune(struct cli *c, int argc, char **argv);
 int verb_system_df(struct cli *c, int argc, char **argv);
 int verb_system_prune(struct cli *c, int argc, char **argv);

@@ -27,6 +27,8 @@ static const struct cli_verb verbs[] = {
         { "image", verb_image, "strata image COMMAND",
           "Manage images (ls, rm, inspect, history, tag, import, save, load, prune)" },
         { "system", verb_system, "strata system COMMAND", "Manage the store (df, prune, check)" },
+        { "dockerfile", verb_dockerfile, "strata dockerfile parse [--json] FILE|-",
+          "Parse a Dockerfile and print its instructions" },
         { "version", verb_version, "strata version", "Show the strata version" },
 };
 

@@ -1,0 +1,8 @@
+ARG REGISTRY=docker.io
+ARG IMAGE=library/alpine TAG
+ARG TAG=3.19
+FROM ${REGISTRY}/${IMAGE}:${TAG} AS base
+ARG TAG
+ARG BUILD_DATE VCS_REF="unknown" EMPTY=
+ARG QUOTED="a b"
+RUN echo "$TAG $BUILD_DATE"

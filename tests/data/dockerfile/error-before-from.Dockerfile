@@ -1,0 +1,2 @@
+RUN echo no FROM yet
+FROM alpine
