@@ -89,8 +89,14 @@ static int prune_images(struct cli *c, bool all, struct st_error **err)
                 return r;
         bool header = false;
         for (size_t i = 0; i < n && r >= 0; i++) {
+                _cleanup_strv_ char **users = NULL;
                 if (!all && l[i]->tags)
                         continue;
+                r = store_image_containers(c->store, l[i]->id, &users, NULL, err);
+                if (r < 0)
+                        break;
+                if (users)
+                        continue; /* images used by containers are never pruned */
                 if (!header)
                         printf("Deleted Images:\n");
                 header = true;

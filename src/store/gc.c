@@ -18,14 +18,17 @@ struct gc_ctx {
 static int gc_rows(struct store *s, void *userdata, struct st_error **err)
 {
         struct gc_ctx *c = userdata;
+        /* a layer is live while an image or a container (whose image may be gone) uses it */
         int r = db_query_strv(s,
                               "SELECT chain_id FROM layers WHERE chain_id NOT IN"
-                              " (SELECT chain_id FROM image_layers)",
+                              " (SELECT chain_id FROM image_layers UNION"
+                              "  SELECT chain_id FROM container_layers)",
                               NULL, &c->dead_layers, err);
         if (r < 0)
                 return r;
         r = db_exec(s,
-                    "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers);"
+                    "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers"
+                    " UNION SELECT chain_id FROM container_layers);"
                     "DELETE FROM layer_blobs WHERE digest NOT IN (SELECT digest FROM image_blobs);",
                     err);
         return r;
@@ -91,6 +94,25 @@ static int gc_layer_dir(struct store *s, const char *hex, void *u)
         return 0;
 }
 
+/* A container dir without a row: left by a crash between its rename and its transaction. One
+ * whose rootfs is still mounted is left alone. */
+static int gc_container_dir(struct store *s, const char *id, void *u)
+{
+        struct store_gc_stats *stats = u;
+        if (row_exists(s, "SELECT 1 FROM containers WHERE id = ?", id))
+                return 0;
+        _cleanup_free_ char *p = store_container_dir(s, id);
+        _cleanup_free_ char *merged = xasprintf("%s/merged", p);
+        struct stat a, b;
+        if (stat(p, &a) == 0 && stat(merged, &b) == 0 && a.st_dev != b.st_dev)
+                return 0;
+        uint64_t bytes = 0;
+        if (disk_usage_at(AT_FDCWD, p, &bytes) == 0)
+                stats->bytes_freed += bytes;
+        (void)store_remove_path(s, p, NULL);
+        return 0;
+}
+
 static int gc_link(struct store *s, const char *name, void *u)
 {
         (void)u;
@@ -113,6 +135,8 @@ int store_gc(struct store *s, struct store_gc_stats *ret, struct st_error **err)
         if (r < 0)
                 return st_error_wrap(err, "collect garbage");
         r = store_for_each_entry(s, "layers", gc_layer_dir, &stats);
+        if (r >= 0)
+                r = store_for_each_entry(s, "containers", gc_container_dir, &stats);
         if (r >= 0)
                 r = store_for_each_entry(s, "l", gc_link, &stats);
         if (r >= 0)
