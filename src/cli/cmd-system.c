@@ -39,6 +39,18 @@ int verb_image(struct cli *c, int argc, char **argv)
         return dispatch(c, "image", subs, ELEMENTSOF(subs), argc, argv);
 }
 
+int verb_container(struct cli *c, int argc, char **argv)
+{
+        static const struct sub_verb subs[] = {
+                { "ls", verb_ps },     { "list", verb_ps },         { "ps", verb_ps },
+                { "run", verb_run },   { "create", verb_create },   { "start", verb_start },
+                { "stop", verb_stop }, { "kill", verb_kill },       { "restart", verb_restart },
+                { "wait", verb_wait }, { "rm", verb_rm },           { "remove", verb_rm },
+                { "logs", verb_logs }, { "inspect", verb_inspect },
+        };
+        return dispatch(c, "container", subs, ELEMENTSOF(subs), argc, argv);
+}
+
 int verb_system(struct cli *c, int argc, char **argv)
 {
         static const struct sub_verb subs[] = {

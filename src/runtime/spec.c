@@ -532,6 +532,17 @@ static json_t *linux_section(const json_t *container, const struct runtime_spec_
         return l;
 }
 
+char *runtime_hostname(const json_t *container, const char *id, const char *host_hostname)
+{
+        const char *h = json_get_str(json_object_get(container, "Config"), "Hostname");
+        if (h && *h)
+                return xstrdup(h);
+        const char *net = json_get_str(json_object_get(container, "HostConfig"), "NetworkMode");
+        if (streq_ptr(net, "host") && host_hostname)
+                return xstrdup(host_hostname);
+        return xstrndup(id, 12);
+}
+
 int runtime_spec_build(const json_t *container, const struct runtime_spec_ctx *ctx, json_t **ret,
                        char ***ret_warnings, struct st_error **err)
 {
@@ -539,13 +550,7 @@ int runtime_spec_build(const json_t *container, const struct runtime_spec_ctx *c
         json_t *host = json_object_get(container, "HostConfig");
         if (!json_is_object(cfg) || !json_is_object(host) || !json_get_str(container, "Path"))
                 return st_error_set(err, ST_E_CORRUPT, "container configuration is incomplete");
-        const char *hostname = json_get_str(cfg, "Hostname");
-        _cleanup_free_ char *short_id = xstrndup(ctx->id, 12);
-        if (!hostname || !*hostname)
-                hostname =
-                        streq_ptr(json_get_str(host, "NetworkMode"), "host") && ctx->host_hostname
-                                ? ctx->host_hostname
-                                : short_id;
+        _cleanup_free_ char *hostname = runtime_hostname(container, ctx->id, ctx->host_hostname);
         _cleanup_strv_ char **warnings = NULL;
         _cleanup_json_ json_t *proc = NULL;
         int r = process(container, ctx, hostname, &proc, &warnings, err);

@@ -110,6 +110,10 @@ struct runtime_spec_ctx {
 int runtime_spec_build(const json_t *container, const struct runtime_spec_ctx *ctx, json_t **ret,
                        char ***ret_warnings, struct st_error **err);
 
+/* The container's hostname: Config.Hostname, else the host's for --network host, else the
+ * short ID; caller frees. */
+char *runtime_hostname(const json_t *container, const char *id, const char *host_hostname);
+
 /* Destinations of the container's anonymous volumes (the image's VOLUMEs not covered by a bind
  * or tmpfs), sorted; caller frees. */
 char **runtime_volumes(const json_t *container);
