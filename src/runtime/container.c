@@ -79,7 +79,9 @@ uint64_t runtime_proc_start_time(int pid)
                 return 0;
         buf[n] = 0;
         const char *p = strrchr(buf, ')');
-        /* after "(comm)": state is field 3, starttime field 22 */
+        /* after "(comm)": state is field 3 (a zombie is gone), starttime field 22 */
+        if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+                return 0;
         for (int field = 2; p && field < 22; field++)
                 p = strchr(p + 1, ' ');
         return p ? strtoull(p + 1, NULL, 10) : 0;

@@ -24,7 +24,8 @@ struct runtime_oci;
 struct st_error;
 struct store_container;
 
-/* Field 22 of /proc/PID/stat (the start time in clock ticks since boot), 0 if PID is gone. */
+/* Field 22 of /proc/PID/stat (the start time in clock ticks since boot), 0 if PID is gone or a
+ * zombie. */
 uint64_t runtime_proc_start_time(int pid);
 
 /* True if PID is alive and is the process that started at START (not a reused PID). */
