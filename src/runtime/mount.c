@@ -14,6 +14,13 @@
 #include "basic/log.h"
 #include "basic/util.h"
 
+static bool force_legacy;
+
+void runtime_overlay_force_legacy(bool on)
+{
+        force_legacy = on;
+}
+
 /* Options that keep the upper dir a plain diff; older kernels may lack some. */
 static const char *const optional_opts[][2] = {
         { "index", "off" },
@@ -143,7 +150,7 @@ int runtime_overlay_mount(const struct runtime_overlay *o, const char *target,
 {
         if (!o->lowers || !o->lowers[0])
                 return st_error_set(err, -EINVAL, "overlay on '%s': no lower layer", target);
-        int r = mount_fsconfig(o, target, err);
+        int r = force_legacy ? -EOPNOTSUPP : mount_fsconfig(o, target, err);
         if (r != -EOPNOTSUPP)
                 return r;
         log_debug("overlay: no lowerdir+ here, mounting with mount(2)");

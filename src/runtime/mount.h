@@ -27,3 +27,6 @@ int runtime_overlay_unmount(const char *target, struct st_error **err);
 
 /* True if PATH is a mount point (its device differs from its parent's). */
 bool runtime_is_mountpoint(const char *path);
+
+/* Tests: pretend the kernel lacks lowerdir+ (true) so the mount(2) fallback is exercised. */
+void runtime_overlay_force_legacy(bool on);
