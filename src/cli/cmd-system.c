@@ -81,7 +81,17 @@ int verb_system_df(struct cli *c, int argc, char **argv)
         _cleanup_table_ struct table *t = table_new();
         table_add_row(t, (const char *[]){ "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE" }, 5);
         table_add_row(t, (const char *[]){ "Images", total, active, size, recl_pct }, 5);
-        table_add_row(t, (const char *[]){ "Containers", "0", "0", "0B", "0B" }, 5);
+        _cleanup_free_ char *ct = xasprintf("%llu", (unsigned long long)df.containers);
+        _cleanup_free_ char *ca = xasprintf("%llu", (unsigned long long)df.containers_running);
+        _cleanup_free_ char *cs = format_bytes_docker(df.containers_size);
+        _cleanup_free_ char *cr = format_bytes_docker(df.containers_reclaimable);
+        /* docker: the percentage only when there is a size */
+        _cleanup_free_ char *cr_pct = df.containers_size
+                                              ? xasprintf("%s (%u%%)", cr,
+                                                          (unsigned)(df.containers_reclaimable *
+                                                                     100 / df.containers_size))
+                                              : xstrdup(cr);
+        table_add_row(t, (const char *[]){ "Containers", ct, ca, cs, cr_pct }, 5);
         table_add_row(t, (const char *[]){ "Local Volumes", "0", "0", "0B", "0B" }, 5);
         table_add_row(t, (const char *[]){ "Build Cache", "0", "0", "0B", "0B" }, 5);
         _cleanup_free_ char *out = table_render(t);

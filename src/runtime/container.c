@@ -33,7 +33,10 @@ int runtime_container_create(const struct runtime_host *h, const struct runtime_
         _cleanup_config_ struct image_config *cfg = NULL;
         _cleanup_json_ json_t *cj = NULL;
         size_t len = 0;
-        r = store_image_lookup(s, o->image, &img, err);
+        _cleanup_(runtime_oci_freep) struct runtime_oci *rt = NULL;
+        r = runtime_oci_new(o->runtime, h->search_path, "/", &rt, err); /* fail early */
+        if (r >= 0)
+                r = store_image_lookup(s, o->image, &img, err);
         if (r >= 0)
                 r = store_blob_read(s, img->id, IMAGE_CONFIG_MAX, &buf, &len, err);
         if (r >= 0)

@@ -67,17 +67,19 @@ static void start_release(struct start *st)
         runtime_log_close(st->log);
 }
 
+/* Every fd closed (-1): what start_release expects of a start never initialized further. */
+#define START_INIT                                                                           \
+        {                                                                                    \
+                .dir_fd = -1, .out_r = -1, .err_r = -1, .in_w = -1, .child = { -1, -1, -1 }, \
+                .console = -1                                                                \
+        }
+
 static int start_init(struct start *st, const struct runtime_host *h, struct store_container *c,
                       struct st_error **err)
 {
-        *st = (struct start){ .h = h,
-                              .c = c,
-                              .dir_fd = -1,
-                              .out_r = -1,
-                              .err_r = -1,
-                              .in_w = -1,
-                              .child = { -1, -1, -1 },
-                              .console = -1 };
+        *st = (struct start)START_INIT;
+        st->h = h;
+        st->c = c;
         st->cfg = runtime_container_config(c);
         if (!st->cfg)
                 return st_error_set(err, ST_E_CORRUPT, "container %.12s: bad configuration", c->id);
@@ -555,9 +557,11 @@ int runtime_container_run(const struct runtime_host *h, struct store_container *
         _cleanup_close_ int sigfd = runtime_io_block_signals(true, &old);
         if (sigfd < 0)
                 return st_error_set_errno(err, sigfd, "signalfd");
-        struct start st;
+        struct start st = START_INIT;
         int r = start_init(&st, h, c, err);
-        if (r >= 0)
+        if (r < 0)
+                r = start_failed(&st, r, err);
+        else
                 r = start_common(&st, a->in_fd >= 0, err);
         if (r < 0) {
                 start_release(&st);
@@ -624,12 +628,12 @@ int runtime_container_monitor(const struct runtime_host *h, const char *id, int 
         _cleanup_close_ int sigfd = runtime_io_block_signals(false, &old);
         if (sigfd < 0)
                 return st_error_set_errno(err, sigfd, "signalfd");
-        struct start st = { .dir_fd = -1 };
+        struct start st = START_INIT;
         int r = store_container_lookup(h->store, id, &c, err);
-        if (r >= 0)
+        if (r >= 0) {
                 r = start_init(&st, &mh, c, err);
-        if (r >= 0)
-                r = start_common(&st, false, err);
+                r = r < 0 ? start_failed(&st, r, err) : start_common(&st, false, err);
+        }
         if (r < 0) {
                 sync_write(sync_fd, "error %d %s", r, err && *err ? (*err)->msg : "failed");
                 safe_close(sync_fd);

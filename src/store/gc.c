@@ -148,6 +148,30 @@ int store_gc(struct store *s, struct store_gc_stats *ret, struct st_error **err)
         return 0;
 }
 
+static int df_containers(struct store *s, struct store_df *df, struct st_error **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(s, "SELECT id, state FROM containers", &st, err);
+        if (r < 0)
+                return r;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *id = (const char *)sqlite3_column_text(st, 0);
+                bool running = streq_ptr((const char *)sqlite3_column_text(st, 1), "running");
+                _cleanup_free_ char *upper = xasprintf("containers/%s/upper", id);
+                uint64_t bytes = 0;
+                (void)disk_usage_at(s->root_fd, upper, &bytes);
+                df->containers++;
+                df->containers_running += running;
+                df->containers_size += bytes;
+                if (!running)
+                        df->containers_reclaimable += bytes;
+        }
+        if (rc != SQLITE_DONE)
+                return db_error(s, rc, "disk usage of containers", err);
+        return 0;
+}
+
 int store_df(struct store *s, struct store_df *ret, struct st_error **err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -172,6 +196,9 @@ int store_df(struct store *s, struct store_df *ret, struct st_error **err)
         uint64_t blobs = 0;
         if (disk_usage_at(s->root_fd, "blobs", &blobs) == 0)
                 df.blobs_size = blobs;
+        r = df_containers(s, &df, err);
+        if (r < 0)
+                return r;
         *ret = df;
         return 0;
 }

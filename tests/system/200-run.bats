@@ -224,3 +224,20 @@ tmpfs-ok"
     expect_output_match "100"
     run_strata 125 run --rm --memory lots busybox true
 }
+
+@test "an image with no layer runs on an empty lower dir; --runtime by name, by path, missing" {
+    python3 "$BATS_TEST_DIRNAME/fixtures/make-layered-archive.py" /dev/null 0 \
+        "$TESTDIR/scratch.tar" scratchimg
+    run_strata load -i "$TESTDIR/scratch.tar"
+    run_strata run --rm -v /bin/busybox:/bin/busybox:ro scratchimg /bin/busybox sh -c 'echo empty'
+    expect_output "empty"
+    import_run_image
+    run_strata run --rm --runtime runc busybox echo by-name
+    expect_output "by-name"
+    run_strata run --rm --runtime "$(command -v runc)" busybox echo by-path
+    expect_output "by-path"
+    run_strata 125 run --rm --runtime no-such-runtime busybox true
+    expect_output_match "OCI runtime 'no-such-runtime' not found in PATH"
+    run_strata 125 run --rm --runtime /nonexistent/runc busybox true
+    expect_output_match "not found or not executable"
+}

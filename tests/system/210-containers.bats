@@ -214,6 +214,8 @@ run"
     expect_output "still-here"
     run_strata system check
     expect_output_match 'the store is clean'
+    run_strata system df
+    [[ "${lines[2]}" =~ ^Containers\ +1\ +0\ +0B\ +0B$ ]]
     run_strata rm user
     run_strata system prune -f
     [ -z "$(ls "$STRATA_ROOT/layers")" ]
