@@ -30,7 +30,12 @@ int runtime_io_block_signals(bool forward, sigset_t *old)
         if (sigprocmask(SIG_BLOCK, &set, old) < 0)
                 return -errno;
         int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-        return fd < 0 ? -errno : fd;
+        if (fd < 0) {
+                int r = -errno;
+                (void)sigprocmask(SIG_SETMASK, old, NULL);
+                return r;
+        }
+        return fd;
 }
 
 struct loop {
@@ -108,8 +113,12 @@ static void on_output(struct loop *l, int *fd, enum runtime_stream stream)
         if (io->log)
                 runtime_log_write(io->log, stream, buf, (size_t)n);
         int *to = stream == RUNTIME_STDERR ? &io->attach_err : &io->attach_out;
-        if (*to >= 0 && write_full(*to, buf, (size_t)n) < 0)
-                *to = -1; /* the reader went away: keep logging */
+        if (*to >= 0 && write_full(*to, buf, (size_t)n) < 0) {
+                /* our reader went away (`strata run … | head -1`): so does the container's, as
+                 * if it wrote to the pipe itself; its next write gets EPIPE/SIGPIPE */
+                *to = -1;
+                close_stream(io, fd);
+        }
 }
 
 static void on_input(struct loop *l)

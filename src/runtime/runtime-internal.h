@@ -62,5 +62,6 @@ struct runtime_io {
 int runtime_io_loop(struct runtime_io *io, int sigfd, int *ret_status);
 
 /* Block the signals the loop handles (SIGCHLD, and with FORWARD the ones it forwards) and
- * return a signalfd for them (-errno on failure); OLD receives the previous mask. */
+ * return a signalfd for them; OLD receives the previous mask. On failure (-errno) the mask is
+ * left as it was. */
 int runtime_io_block_signals(bool forward, sigset_t *old);

@@ -504,7 +504,11 @@ static int finish(struct start *st, int status, struct st_error **err)
         c->finished_at = runtime_now_ns();
         if (auto_remove(st))
                 return store_container_delete(st->h->store, c->id, err);
-        return store_container_update(st->h->store, c, err);
+        _cleanup_error_ struct st_error *e = NULL;
+        int r = store_container_update(st->h->store, c, &e);
+        if (r == ST_E_NOT_FOUND)
+                return 0; /* `rm -f` removed it meanwhile */
+        return r < 0 ? st_error_set(err, r, "%s", st_error_msg(e)) : 0;
 }
 
 static int start_common(struct start *st, bool interactive, struct st_error **err)
@@ -550,22 +554,23 @@ static void tty_restore(struct raw_tty *t)
                 (void)tcsetattr(t->fd, TCSADRAIN, &t->saved);
 }
 
-int runtime_container_run(const struct runtime_host *h, struct store_container *c,
-                          const struct runtime_attach *a, int *ret_status, struct st_error **err)
+/* Ignore SIGPIPE (a reader of our output or report that went away must not kill the process
+ * that waits for the container); the previous disposition into OLD. */
+static void ignore_sigpipe(struct sigaction *old)
 {
-        sigset_t old;
-        _cleanup_close_ int sigfd = runtime_io_block_signals(true, &old);
-        if (sigfd < 0)
-                return st_error_set_errno(err, sigfd, "signalfd");
+        struct sigaction sa = { .sa_handler = SIG_IGN };
+        (void)sigaction(SIGPIPE, &sa, old);
+}
+
+static int run_attached(const struct runtime_host *h, struct store_container *c,
+                        const struct runtime_attach *a, int sigfd, int *ret_status,
+                        struct st_error **err)
+{
         struct start st = START_INIT;
         int r = start_init(&st, h, c, err);
-        if (r < 0)
-                r = start_failed(&st, r, err);
-        else
-                r = start_common(&st, a->in_fd >= 0, err);
+        r = r < 0 ? start_failed(&st, r, err) : start_common(&st, a->in_fd >= 0, err);
         if (r < 0) {
                 start_release(&st);
-                (void)sigprocmask(SIG_SETMASK, &old, NULL);
                 return r;
         }
         struct raw_tty raw;
@@ -588,11 +593,26 @@ int runtime_container_run(const struct runtime_host *h, struct store_container *
         st.out_r = io.out_r, st.err_r = io.err_r, st.in_w = io.in_w;
         r = finish(&st, status, err);
         start_release(&st);
-        (void)sigprocmask(SIG_SETMASK, &old, NULL);
-        if (r < 0)
-                return r;
-        *ret_status = status;
-        return 0;
+        if (r >= 0)
+                *ret_status = status;
+        return r;
+}
+
+int runtime_container_run(const struct runtime_host *h, struct store_container *c,
+                          const struct runtime_attach *a, int *ret_status, struct st_error **err)
+{
+        struct sigaction old_pipe;
+        sigset_t old;
+        ignore_sigpipe(&old_pipe);
+        int sigfd = runtime_io_block_signals(true, &old);
+        int r = sigfd < 0 ? st_error_set_errno(err, sigfd, "signalfd")
+                          : run_attached(h, c, a, sigfd, ret_status, err);
+        if (sigfd >= 0) {
+                safe_close(sigfd);
+                (void)sigprocmask(SIG_SETMASK, &old, NULL);
+        }
+        (void)sigaction(SIGPIPE, &old_pipe, NULL);
+        return r;
 }
 
 /* ----- detached: the monitor ----- */
@@ -624,6 +644,7 @@ int runtime_container_monitor(const struct runtime_host *h, const char *id, int 
         mh.warn = warn_to_sync;
         mh.warn_data = &sync_fd;
         _cleanup_store_container_ struct store_container *c = NULL;
+        ignore_sigpipe(NULL);
         sigset_t old;
         _cleanup_close_ int sigfd = runtime_io_block_signals(false, &old);
         if (sigfd < 0)
@@ -708,26 +729,28 @@ static int read_report(const struct runtime_host *h, int fd, struct st_error **e
         }
         char *line = NULL;
         size_t cap = 0;
-        int r = st_error_set(err, ST_E_RUNTIME, "the container monitor exited unexpectedly");
-        while (getline(&line, &cap, f) > 0) {
+        int code = 1; /* 1: no verdict yet */
+        _cleanup_free_ char *msg = NULL;
+        while (code == 1 && getline(&line, &cap, f) > 0) {
                 line[strcspn(line, "\n")] = 0;
                 const char *rest;
-                int code, off = 0;
-                if ((rest = startswith(line, "warning ")) && h->warn) {
+                int off = 0;
+                if ((rest = startswith(line, "warning ")) && h->warn)
                         h->warn(rest, h->warn_data);
-                } else if (streq(line, "ok")) {
-                        *err = st_error_free(*err);
-                        r = 0;
-                        break;
-                } else if ((rest = startswith(line, "error ")) &&
-                           sscanf(rest, "%d %n", &code, &off) == 1) {
-                        *err = st_error_free(*err);
-                        r = st_error_set(err, code < 0 ? code : ST_E_RUNTIME, "%s", rest + off);
-                        break;
+                else if (streq(line, "ok"))
+                        code = 0;
+                else if ((rest = startswith(line, "error ")) &&
+                         sscanf(rest, "%d %n", &code, &off) == 1) {
+                        code = code < 0 ? code : ST_E_RUNTIME;
+                        msg = xstrdup(rest + off);
                 }
         }
         free(line);
-        return r;
+        if (code == 1)
+                return st_error_set(err, ST_E_RUNTIME, "the container monitor exited unexpectedly");
+        if (code < 0)
+                return st_error_set(err, code, "%s", msg);
+        return 0;
 }
 
 int runtime_container_start_detached(const struct runtime_host *h, struct store_container *c,
