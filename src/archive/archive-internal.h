@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "archive/archive.h"
+
 /* Tests: pretend openat2 is missing (true) so the fallback walk is exercised. */
 void archive_force_openat2_fallback(bool on);
 

@@ -21,6 +21,10 @@ enum {
         ST_E_UNAUTHORIZED = ST_E_BASE - 12,
         ST_E_DENIED = ST_E_BASE - 13,
         ST_E_HTTP = ST_E_BASE - 14,
+        ST_E_CMD_NOT_FOUND = ST_E_BASE - 15,     /* the container's command does not exist (127) */
+        ST_E_CMD_CANNOT_INVOKE = ST_E_BASE - 16, /* it exists but cannot be executed (126) */
+        ST_E_RUNTIME = ST_E_BASE - 17,           /* the OCI runtime (runc) failed */
+        ST_E_NOT_RUNNING = ST_E_BASE - 18,       /* the container is not running */
 };
 
 struct st_error {

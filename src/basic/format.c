@@ -27,7 +27,7 @@ char *format_bytes_docker(uint64_t n)
         return xasprintf("%.3g%s", size, units[i]);
 }
 
-static char *human_duration(int64_t secs)
+char *format_duration_human(int64_t secs)
 {
         if (secs < 1)
                 return xstrdup("Less than a second");
@@ -61,7 +61,7 @@ char *format_time_ago(int64_t then, int64_t now)
         if (__builtin_sub_overflow(now, then, &d))
                 d = now > then ? INT64_MAX : INT64_MIN;
         d = MIN(d, MAX_DURATION_SEC);
-        _cleanup_free_ char *h = human_duration(d);
+        _cleanup_free_ char *h = format_duration_human(d);
         return xasprintf("%s ago", h);
 }
 

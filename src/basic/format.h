@@ -15,6 +15,10 @@ char *format_bytes_docker(uint64_t n);
  * "Less than a second ago", "About a minute ago", "3 days ago"; caller frees. */
 char *format_time_ago(int64_t then, int64_t now);
 
+/* SECS as docker's units.HumanDuration: "Less than a second", "1 second", "3 minutes",
+ * "About an hour"; caller frees. */
+char *format_duration_human(int64_t secs);
+
 /* SEC.NSEC since the epoch as Go's RFC3339Nano in UTC, "2026-11-27T21:08:58.123456789Z", with
  * trailing zeros of the fraction dropped (and the dot when it is 0); caller frees. */
 char *format_time_rfc3339(int64_t sec, long nsec);

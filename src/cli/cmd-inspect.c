@@ -1,6 +1,7 @@
-/* strata inspect: images as `docker image inspect` shows them. */
+/* strata inspect: images and containers as `docker inspect` shows them. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "basic/format.h"
@@ -10,6 +11,7 @@
 #include "image/reference.h"
 #include "json/json.h"
 #include "json/template.h"
+#include "runtime/container.h"
 
 static json_t *strv_to_json(char **l, bool familiar)
 {
@@ -73,6 +75,108 @@ static int image_json(struct store *s, const struct store_image *img, json_t **r
         return 0;
 }
 
+static char *time_or_zero(int64_t ns)
+{
+        if (ns == 0)
+                return xstrdup("0001-01-01T00:00:00Z");
+        return format_time_rfc3339(ns / 1000000000, (long)(ns % 1000000000));
+}
+
+static json_t *container_state(const struct store_container *ct)
+{
+        _cleanup_free_ char *started = time_or_zero(ct->started_at);
+        _cleanup_free_ char *finished = time_or_zero(ct->finished_at);
+        bool running = ct->state == STORE_CONTAINER_RUNNING;
+        return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status",
+                         store_container_state_to_string(ct->state), "Running", running, "Paused",
+                         false, "Restarting", false, "OOMKilled", false, "Dead", false, "Pid",
+                         running ? ct->pid : 0, "ExitCode", ct->exit_code, "Error",
+                         ct->error ? ct->error : "", "StartedAt", started, "FinishedAt", finished);
+}
+
+static json_t *container_graph_driver(struct store *s, const struct store_container *ct,
+                                      const char *dir)
+{
+        _cleanup_free_ char *lower = NULL;
+        for (size_t i = strv_length(ct->chain_ids); i-- > 0;) {
+                _cleanup_free_ char *p = store_layer_diff_path(s, ct->chain_ids[i]);
+                char *nl = lower ? xasprintf("%s:%s", lower, p) : xstrdup(p);
+                free(lower);
+                lower = nl;
+        }
+        _cleanup_free_ char *merged = xasprintf("%s/merged", dir);
+        _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
+        _cleanup_free_ char *work = xasprintf("%s/work", dir);
+        json_t *data = json_pack("{s:s, s:s, s:s}", "MergedDir", merged, "UpperDir", upper,
+                                 "WorkDir", work);
+        if (lower)
+                json_object_set_new(data, "LowerDir", json_string(lower));
+        return json_pack("{s:o, s:s}", "Data", data, "Name", "overlay");
+}
+
+/* The inspect object of container CT, Docker-shaped; a new reference. */
+static json_t *container_json(struct store *s, const struct store_container *ct)
+{
+        _cleanup_json_ json_t *cfg = runtime_container_config(ct);
+        _cleanup_free_ char *dir = store_container_dir(s, ct->id);
+        _cleanup_free_ char *created = time_or_zero(ct->created);
+        _cleanup_free_ char *name = xasprintf("/%s", ct->name);
+        json_t *config = json_deep_copy(json_object_get(cfg, "Config"));
+        const char *hn = json_get_str(config, "Hostname");
+        if (config && (!hn || !*hn)) {
+                _cleanup_free_ char *h = runtime_hostname(cfg, ct->id, NULL);
+                json_object_set_new(config, "Hostname", json_string(h));
+        }
+        json_t *o = json_pack("{s:s, s:s, s:O, s:O, s:o, s:s}", "Id", ct->id, "Created", created,
+                              "Path", json_object_get(cfg, "Path") ?: json_string(""), "Args",
+                              json_object_get(cfg, "Args") ?: json_array(), "State",
+                              container_state(ct), "Image", ct->image_id);
+        const char *files[][2] = { { "ResolvConfPath", "resolv.conf" },
+                                   { "HostnamePath", "hostname" },
+                                   { "HostsPath", "hosts" },
+                                   { "LogPath", "log" } };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", dir, files[i][1]);
+                json_object_set_new(o, files[i][0], json_string(p));
+        }
+        json_object_set_new(o, "Name", json_string(name));
+        json_object_set_new(o, "RestartCount", json_integer(0));
+        json_object_set_new(o, "Driver", json_string("overlay"));
+        json_object_set_new(o, "Platform", json_string("linux"));
+        json_object_set(o, "HostConfig", json_object_get(cfg, "HostConfig") ?: json_object());
+        json_object_set_new(o, "GraphDriver", container_graph_driver(s, ct, dir));
+        json_object_set_new(o, "Config", config ? config : json_object());
+        return o;
+}
+
+/* The inspect object of NAME: an image (unless TYPE is "container"), else a container. */
+static int inspect_one(struct store *s, const char *name, const char *type, json_t **ret,
+                       struct st_error **err)
+{
+        _cleanup_store_image_ struct store_image *img = NULL;
+        _cleanup_store_container_ struct store_container *ct = NULL;
+        int r = ST_E_NOT_FOUND;
+        if (!streq_ptr(type, "container")) {
+                r = store_image_lookup(s, name, &img, err);
+                if (r >= 0)
+                        return image_json(s, img, ret, err);
+                if (r != ST_E_NOT_FOUND || type)
+                        return r;
+                *err = st_error_free(*err);
+        }
+        r = store_container_lookup(s, name, &ct, err);
+        if (r == ST_E_NOT_FOUND && !type) {
+                *err = st_error_free(*err);
+                return st_error_set(err, ST_E_NOT_FOUND, "No such image: %s", name);
+        }
+        if (r < 0)
+                return r;
+        struct runtime_host h = { .store = s, .search_path = getenv("PATH") };
+        (void)runtime_container_refresh(&h, ct, NULL);
+        *ret = container_json(s, ct);
+        return 0;
+}
+
 int verb_inspect(struct cli *c, int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -81,15 +185,16 @@ int verb_inspect(struct cli *c, int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *format = NULL;
+        const char *format = NULL, *type = NULL;
         int o;
         while ((o = getopt_long(argc, argv, "f:h", opts, NULL)) >= 0) {
                 if (o == 'f')
                         format = optarg;
                 else if (o == 't') {
-                        if (!streq(optarg, "image"))
+                        if (!streq(optarg, "image") && !streq(optarg, "container"))
                                 return cli_usage_error("inspect", "unsupported --type '%s'",
                                                        optarg);
+                        type = optarg;
                 } else if (o == 'h')
                         return cli_help("inspect");
                 else
@@ -103,15 +208,8 @@ int verb_inspect(struct cli *c, int argc, char **argv)
         json_t *all = json_array();
         for (int i = optind; i < argc; i++) {
                 _cleanup_error_ struct st_error *err = NULL;
-                _cleanup_store_image_ struct store_image *img = NULL;
                 json_t *j = NULL;
-                if (store_image_lookup(c->store, argv[i], &img, &err) < 0 ||
-                    image_json(c->store, img, &j, &err) < 0) {
-                        if (st_error_code(err) == ST_E_NOT_FOUND) {
-                                st_error_free(err);
-                                err = NULL;
-                                st_error_set(&err, ST_E_NOT_FOUND, "No such image: %s", argv[i]);
-                        }
+                if (inspect_one(c->store, argv[i], type, &j, &err) < 0) {
                         ret = cli_fail(err);
                         continue;
                 }

@@ -39,6 +39,18 @@ int verb_image(struct cli *c, int argc, char **argv)
         return dispatch(c, "image", subs, ELEMENTSOF(subs), argc, argv);
 }
 
+int verb_container(struct cli *c, int argc, char **argv)
+{
+        static const struct sub_verb subs[] = {
+                { "ls", verb_ps },     { "list", verb_ps },         { "ps", verb_ps },
+                { "run", verb_run },   { "create", verb_create },   { "start", verb_start },
+                { "stop", verb_stop }, { "kill", verb_kill },       { "restart", verb_restart },
+                { "wait", verb_wait }, { "rm", verb_rm },           { "remove", verb_rm },
+                { "logs", verb_logs }, { "inspect", verb_inspect },
+        };
+        return dispatch(c, "container", subs, ELEMENTSOF(subs), argc, argv);
+}
+
 int verb_system(struct cli *c, int argc, char **argv)
 {
         static const struct sub_verb subs[] = {
@@ -69,7 +81,17 @@ int verb_system_df(struct cli *c, int argc, char **argv)
         _cleanup_table_ struct table *t = table_new();
         table_add_row(t, (const char *[]){ "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE" }, 5);
         table_add_row(t, (const char *[]){ "Images", total, active, size, recl_pct }, 5);
-        table_add_row(t, (const char *[]){ "Containers", "0", "0", "0B", "0B" }, 5);
+        _cleanup_free_ char *ct = xasprintf("%llu", (unsigned long long)df.containers);
+        _cleanup_free_ char *ca = xasprintf("%llu", (unsigned long long)df.containers_running);
+        _cleanup_free_ char *cs = format_bytes_docker(df.containers_size);
+        _cleanup_free_ char *cr = format_bytes_docker(df.containers_reclaimable);
+        /* docker: the percentage only when there is a size */
+        _cleanup_free_ char *cr_pct = df.containers_size
+                                              ? xasprintf("%s (%u%%)", cr,
+                                                          (unsigned)(df.containers_reclaimable *
+                                                                     100 / df.containers_size))
+                                              : xstrdup(cr);
+        table_add_row(t, (const char *[]){ "Containers", ct, ca, cs, cr_pct }, 5);
         table_add_row(t, (const char *[]){ "Local Volumes", "0", "0", "0B", "0B" }, 5);
         table_add_row(t, (const char *[]){ "Build Cache", "0", "0", "0B", "0B" }, 5);
         _cleanup_free_ char *out = table_render(t);
@@ -89,8 +111,14 @@ static int prune_images(struct cli *c, bool all, struct st_error **err)
                 return r;
         bool header = false;
         for (size_t i = 0; i < n && r >= 0; i++) {
+                _cleanup_strv_ char **users = NULL;
                 if (!all && l[i]->tags)
                         continue;
+                r = store_image_containers(c->store, l[i]->id, &users, NULL, err);
+                if (r < 0)
+                        break;
+                if (users)
+                        continue; /* images used by containers are never pruned */
                 if (!header)
                         printf("Deleted Images:\n");
                 header = true;

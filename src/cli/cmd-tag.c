@@ -51,7 +51,18 @@ static int rmi_one(struct cli *c, const char *name, bool force, struct st_error 
                 full = image_ref_string(ref);
         bool by_tag = full && strv_contains(img->tags, full);
         size_t ntags = strv_length(img->tags);
-        if (by_tag && ntags > 1) {
+        _cleanup_strv_ char **users = NULL;
+        size_t running = 0;
+        r = store_image_containers(c->store, img->id, &users, &running, err);
+        if (r < 0)
+                return r;
+        if (by_tag && ntags == 1 && users && !force)
+                return st_error_set(err, ST_E_IN_USE,
+                                    "conflict: unable to remove repository reference \"%s\" (must"
+                                    " force) - container %.12s is using its referenced image"
+                                    " %.12s",
+                                    name, users[0], digest_hex(img->id));
+        if (by_tag && (ntags > 1 || (running && force))) {
                 r = store_tag_remove(c->store, full, err);
                 if (r < 0)
                         return r;
@@ -64,6 +75,16 @@ static int rmi_one(struct cli *c, const char *name, bool force, struct st_error 
                                     "conflict: unable to delete %.12s (must be forced) - image is"
                                     " referenced in multiple repositories",
                                     digest_hex(img->id));
+        if (running)
+                return st_error_set(err, ST_E_IN_USE,
+                                    "conflict: unable to delete %.12s (cannot be forced) - image is"
+                                    " being used by running container %.12s",
+                                    digest_hex(img->id), users[0]);
+        if (users && !force)
+                return st_error_set(err, ST_E_IN_USE,
+                                    "conflict: unable to delete %.12s (must be forced) - image is"
+                                    " being used by stopped container %.12s",
+                                    digest_hex(img->id), users[0]);
         STRV_FOREACH(t, img->tags) {
                 _cleanup_free_ char *f = image_ref_familiarize(*t);
                 printf("Untagged: %s\n", f);

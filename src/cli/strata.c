@@ -29,7 +29,30 @@ static const struct cli_verb verbs[] = {
         { "system", verb_system, "strata system COMMAND", "Manage the store (df, prune, check)" },
         { "dockerfile", verb_dockerfile, "strata dockerfile parse [--json] FILE|-",
           "Parse a Dockerfile and print its instructions" },
+        { "run", verb_run, "strata run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+          "Create and run a new container from an image" },
+        { "create", verb_create, "strata create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+          "Create a new container" },
+        { "start", verb_start, "strata start [OPTIONS] CONTAINER [CONTAINER...]",
+          "Start one or more stopped containers" },
+        { "stop", verb_stop, "strata stop [OPTIONS] CONTAINER [CONTAINER...]",
+          "Stop one or more running containers" },
+        { "restart", verb_restart, "strata restart [OPTIONS] CONTAINER [CONTAINER...]",
+          "Restart one or more containers" },
+        { "kill", verb_kill, "strata kill [OPTIONS] CONTAINER [CONTAINER...]",
+          "Kill one or more running containers" },
+        { "wait", verb_wait, "strata wait CONTAINER [CONTAINER...]",
+          "Block until one or more containers stop, then print their exit codes" },
+        { "rm", verb_rm, "strata rm [OPTIONS] CONTAINER [CONTAINER...]",
+          "Remove one or more containers" },
+        { "ps", verb_ps, "strata ps [OPTIONS]", "List containers" },
+        { "logs", verb_logs, "strata logs [OPTIONS] CONTAINER", "Fetch the logs of a container" },
+        { "container", verb_container, "strata container COMMAND",
+          "Manage containers (ls, run, create, start, stop, kill, restart, wait, rm, logs,"
+          " inspect)" },
         { "version", verb_version, "strata version", "Show the strata version" },
+        { "container-monitor", verb_container_monitor, "strata container-monitor ID",
+          "Wait for a detached container (internal)", true },
 };
 
 static const struct cli_verb *find_verb(const char *name)
@@ -81,6 +104,28 @@ int cli_store(struct cli *c)
         return 0;
 }
 
+int cli_parse_flags(const char *verb, int argc, char **argv, const char *shorts,
+                    const struct option *opts, cli_flag_fn f, void *u, int min_args, int *ret_exit)
+{
+        int o;
+        while ((o = getopt_long(argc, argv, shorts, opts, NULL)) >= 0) {
+                if (o == 'H') {
+                        *ret_exit = cli_help(verb);
+                        return -1;
+                }
+                if (o == '?' || f(o, optarg, u) < 0) {
+                        *ret_exit = cli_usage_error(verb, "invalid option");
+                        return -1;
+                }
+        }
+        if (argc - optind < min_args) {
+                *ret_exit = cli_usage_error(verb, "\"%s\" requires at least %d argument%s", verb,
+                                            min_args, min_args == 1 ? "" : "s");
+                return -1;
+        }
+        return optind;
+}
+
 int cli_parse_bool(const char *s, bool *ret)
 {
         if (!s || streq(s, "") || streq(s, "true") || streq(s, "1") || streq(s, "t") ||
@@ -123,7 +168,8 @@ static void main_usage(FILE *f)
               "Commands:\n",
               f);
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+                if (!verbs[i].hidden)
+                        fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
         fputs("\nRun 'strata COMMAND --help' for more information on a command.\n", f);
 }
 

@@ -44,6 +44,31 @@ static const char *const migrations[] = {
         "  name TEXT NOT NULL,"
         "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
         "  PRIMARY KEY (name, image_id));",
+        /* 2: containers. image_id has no foreign key: `rmi -f` may remove the image while a
+         * stopped container still uses its layers, which container_layers keeps. */
+        "CREATE TABLE containers ("
+        "  id TEXT PRIMARY KEY,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  image_id TEXT NOT NULL,"
+        "  image_name TEXT NOT NULL,"
+        "  config TEXT NOT NULL,"
+        "  created INTEGER NOT NULL,"
+        "  state TEXT NOT NULL,"
+        "  pid INTEGER NOT NULL DEFAULT 0,"
+        "  pid_start INTEGER NOT NULL DEFAULT 0,"
+        "  monitor_pid INTEGER NOT NULL DEFAULT 0,"
+        "  monitor_start INTEGER NOT NULL DEFAULT 0,"
+        "  exit_code INTEGER NOT NULL DEFAULT 0,"
+        "  error TEXT,"
+        "  started_at INTEGER NOT NULL DEFAULT 0,"
+        "  finished_at INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX containers_image ON containers(image_id);"
+        "CREATE TABLE container_layers ("
+        "  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+        "  idx INTEGER NOT NULL,"
+        "  chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
+        "  PRIMARY KEY (container_id, idx));"
+        "CREATE INDEX container_layers_chain ON container_layers(chain_id);",
 };
 
 int db_error(struct store *s, int rc, const char *what, struct st_error **err)

@@ -18,14 +18,17 @@ struct gc_ctx {
 static int gc_rows(struct store *s, void *userdata, struct st_error **err)
 {
         struct gc_ctx *c = userdata;
+        /* a layer is live while an image or a container (whose image may be gone) uses it */
         int r = db_query_strv(s,
                               "SELECT chain_id FROM layers WHERE chain_id NOT IN"
-                              " (SELECT chain_id FROM image_layers)",
+                              " (SELECT chain_id FROM image_layers UNION"
+                              "  SELECT chain_id FROM container_layers)",
                               NULL, &c->dead_layers, err);
         if (r < 0)
                 return r;
         r = db_exec(s,
-                    "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers);"
+                    "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers"
+                    " UNION SELECT chain_id FROM container_layers);"
                     "DELETE FROM layer_blobs WHERE digest NOT IN (SELECT digest FROM image_blobs);",
                     err);
         return r;
@@ -91,6 +94,25 @@ static int gc_layer_dir(struct store *s, const char *hex, void *u)
         return 0;
 }
 
+/* A container dir without a row: left by a crash between its rename and its transaction. One
+ * whose rootfs is still mounted is left alone. */
+static int gc_container_dir(struct store *s, const char *id, void *u)
+{
+        struct store_gc_stats *stats = u;
+        if (row_exists(s, "SELECT 1 FROM containers WHERE id = ?", id))
+                return 0;
+        _cleanup_free_ char *p = store_container_dir(s, id);
+        _cleanup_free_ char *merged = xasprintf("%s/merged", p);
+        struct stat a, b;
+        if (stat(p, &a) == 0 && stat(merged, &b) == 0 && a.st_dev != b.st_dev)
+                return 0;
+        uint64_t bytes = 0;
+        if (disk_usage_at(AT_FDCWD, p, &bytes) == 0)
+                stats->bytes_freed += bytes;
+        (void)store_remove_path(s, p, NULL);
+        return 0;
+}
+
 static int gc_link(struct store *s, const char *name, void *u)
 {
         (void)u;
@@ -114,6 +136,8 @@ int store_gc(struct store *s, struct store_gc_stats *ret, struct st_error **err)
                 return st_error_wrap(err, "collect garbage");
         r = store_for_each_entry(s, "layers", gc_layer_dir, &stats);
         if (r >= 0)
+                r = store_for_each_entry(s, "containers", gc_container_dir, &stats);
+        if (r >= 0)
                 r = store_for_each_entry(s, "l", gc_link, &stats);
         if (r >= 0)
                 r = store_for_each_entry(s, "blobs/sha256", gc_blob, &stats);
@@ -121,6 +145,30 @@ int store_gc(struct store *s, struct store_gc_stats *ret, struct st_error **err)
                 return st_error_set_errno(err, r, "collect garbage");
         if (ret)
                 *ret = stats;
+        return 0;
+}
+
+static int df_containers(struct store *s, struct store_df *df, struct st_error **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(s, "SELECT id, state FROM containers", &st, err);
+        if (r < 0)
+                return r;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *id = (const char *)sqlite3_column_text(st, 0);
+                bool running = streq_ptr((const char *)sqlite3_column_text(st, 1), "running");
+                _cleanup_free_ char *upper = xasprintf("containers/%s/upper", id);
+                uint64_t bytes = 0;
+                (void)disk_usage_at(s->root_fd, upper, &bytes);
+                df->containers++;
+                df->containers_running += running;
+                df->containers_size += bytes;
+                if (!running)
+                        df->containers_reclaimable += bytes;
+        }
+        if (rc != SQLITE_DONE)
+                return db_error(s, rc, "disk usage of containers", err);
         return 0;
 }
 
@@ -148,6 +196,9 @@ int store_df(struct store *s, struct store_df *ret, struct st_error **err)
         uint64_t blobs = 0;
         if (disk_usage_at(s->root_fd, "blobs", &blobs) == 0)
                 df.blobs_size = blobs;
+        r = df_containers(s, &df, err);
+        if (r < 0)
+                return r;
         *ret = df;
         return 0;
 }

@@ -64,9 +64,14 @@ int store_layer_get(struct store *s, const char *chain_id, struct store_layer **
         return 0;
 }
 
+char *store_layer_link_name(const char *chain_id)
+{
+        return xasprintf("l/%.*s", SHORT_LINK_LEN, digest_hex(chain_id));
+}
+
 static int short_link(struct store *s, const char *chain_id, struct st_error **err)
 {
-        _cleanup_free_ char *link = xasprintf("l/%.*s", SHORT_LINK_LEN, digest_hex(chain_id));
+        _cleanup_free_ char *link = store_layer_link_name(chain_id);
         _cleanup_free_ char *target = xasprintf("../layers/%s/diff", digest_hex(chain_id));
         if (symlinkat(target, s->root_fd, link) < 0 && errno != EEXIST)
                 return st_error_set_errno(err, -errno, "link layer %s", chain_id);

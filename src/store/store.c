@@ -13,7 +13,8 @@
 #include "basic/util.h"
 #include "store/store-internal.h"
 
-static const char *const store_dirs[] = { "blobs", "blobs/sha256", "layers", "l", "tmp" };
+static const char *const store_dirs[] = { "blobs", "blobs/sha256", "layers",
+                                          "l",     "tmp",          "containers" };
 
 /* Remove staging dirs whose owner is gone: each tmp/<id>/ has tmp/<id>.lock held by its
  * process. */

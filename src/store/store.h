@@ -6,6 +6,7 @@
  * the files exist. Mutations that add hold the store lock shared; deletions hold it exclusive. */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -183,10 +184,13 @@ int store_check(struct store *s, bool repair, struct store_check_report *ret,
 void store_check_report_release(struct store_check_report *r);
 
 struct store_df {
-        uint64_t images, images_active; /* images, those with a tag */
-        uint64_t layers_size;           /* sum of layer sizes */
-        uint64_t reclaimable;           /* size only dangling images use */
-        uint64_t blobs_size;            /* bytes in blobs/ */
+        uint64_t images, images_active;          /* images, those with a tag */
+        uint64_t layers_size;                    /* sum of layer sizes */
+        uint64_t reclaimable;                    /* size only dangling images use */
+        uint64_t blobs_size;                     /* bytes in blobs/ */
+        uint64_t containers, containers_running; /* as recorded (no liveness check) */
+        uint64_t containers_size;                /* bytes in the containers' writable layers */
+        uint64_t containers_reclaimable;         /* of those, the ones not running */
 };
 
 /* Disk usage summary for `system df`. */
@@ -271,3 +275,95 @@ void store_loaded_free(struct store_loaded *l, size_t n);
  * itself is renamed into the layer store. DIR is gone afterwards, whatever the result. */
 int store_layer_from_dir(struct store *s, const char *dir, const char *parent,
                          struct store_layer_result *ret, struct st_error **err);
+/* ----- containers -----
+ * A container is a row (its run configuration as JSON, its state) and a directory
+ * ROOT/containers/<id>/ holding upper/ and work/ (the writable layer), merged/ (the mounted
+ * rootfs while it runs) and what the runtime writes there (bundle config.json, log, hosts...).
+ * The container's layers (the image's chain IDs) are recorded with it, so the layers stay while
+ * the container exists even if its image is removed with -f. */
+
+enum store_container_state {
+        STORE_CONTAINER_CREATED,
+        STORE_CONTAINER_RUNNING,
+        STORE_CONTAINER_EXITED,
+        _STORE_CONTAINER_STATE_MAX,
+        _STORE_CONTAINER_STATE_INVALID = -EINVAL,
+};
+
+/* "created", "running", "exited" (Docker's State.Status names). */
+const char *store_container_state_to_string(enum store_container_state s);
+enum store_container_state store_container_state_from_string(const char *s);
+
+struct store_container {
+        char *id;         /* 64 lower-case hex */
+        char *name;       /* without Docker's leading '/' */
+        char *image_id;   /* "sha256:…" */
+        char *image_name; /* the image as the user named it ("busybox") */
+        char *config;     /* JSON text: the run configuration (owned by the runtime layer) */
+        char **chain_ids; /* the rootfs layers, bottom first */
+        int64_t created;  /* ns since the epoch */
+        enum store_container_state state;
+        int pid;            /* the container's init process (host PID) while running, or 0 */
+        uint64_t pid_start; /* its start time (/proc/PID/stat field 22), against PID reuse */
+        int monitor_pid;    /* the process that waits for it and records its exit, or 0 */
+        uint64_t monitor_start;
+        int exit_code;
+        char *error;         /* why it failed to start, or why its status is unknown; or NULL */
+        int64_t started_at;  /* ns since the epoch, 0 if never */
+        int64_t finished_at; /* ns since the epoch, 0 if never */
+};
+
+struct store_container_new {
+        const char *name; /* NULL: a random Docker-style "adjective_surname" */
+        const char *image_id;
+        const char *image_name;
+        const char *config;
+        char **chain_ids;
+};
+
+/* Create a container: its directory (upper/, work/, merged/) staged in tmp/ and renamed into
+ * containers/<id>/, then its row and layer references in one transaction. Holds the store
+ * lock shared. A taken name is ST_E_IN_USE with Docker's "Conflict. The container name …"
+ * message; an invalid one ST_E_USAGE. Caller frees *ret with store_container_free. */
+int store_container_create(struct store *s, const struct store_container_new *n,
+                           struct store_container **ret, struct st_error **err);
+
+/* Find a container by full ID, by name (with or without a leading '/'), or by unambiguous ID
+ * prefix, in that order. ST_E_NOT_FOUND ("No such container: X"), ST_E_AMBIGUOUS. Caller
+ * frees *ret with store_container_free. */
+int store_container_lookup(struct store *s, const char *name, struct store_container **ret,
+                           struct st_error **err);
+
+/* All containers, newest first. Caller frees with store_container_list_free. */
+int store_container_list(struct store *s, struct store_container ***ret, size_t *ret_n,
+                         struct st_error **err);
+
+/* Write C's state fields (state, pids and their start times, exit code, error, started and
+ * finished times) to its row. ST_E_NOT_FOUND if the container is gone. */
+int store_container_update(struct store *s, const struct store_container *c, struct st_error **err);
+
+/* Delete container ID: its row (and layer references) in one transaction, then its directory.
+ * Refuses with ST_E_IN_USE while merged/ is still a mount point. A missing container is not
+ * an error (two removers may race). */
+int store_container_delete(struct store *s, const char *id, struct st_error **err);
+
+/* Absolute path of container ID's directory (it may not exist); caller frees. */
+char *store_container_dir(const struct store *s, const char *id);
+
+/* IDs of the containers created from image ID, and how many of them are running (by their
+ * recorded state). Caller frees *ret_ids. */
+int store_image_containers(struct store *s, const char *image_id, char ***ret_ids,
+                           size_t *ret_running, struct st_error **err);
+
+/* The short link of layer CHAIN_ID, relative to the store root ("l/<16 hex>"); overlay mounts
+ * use it where the kernel needs the whole option string short. Caller frees. */
+char *store_layer_link_name(const char *chain_id);
+
+/* Free C; NULL-safe; returns NULL. */
+struct store_container *store_container_free(struct store_container *c);
+
+/* Free a list from store_container_list. */
+void store_container_list_free(struct store_container **l, size_t n);
+
+DEFINE_CLEANUP_FUNC(struct store_container *, store_container_free)
+#define _cleanup_store_container_ _cleanup_(store_container_freep)

@@ -163,3 +163,82 @@ TEST(schema_version)
         s = open_store();
         ASSERT_TRUE(s);
 }
+
+TEST(containers_create_lookup_update_delete)
+{
+        _cleanup_store_ struct store *s = open_store();
+        char id[DIGEST_STR_LEN + 1];
+        ASSERT_OK(import(s, "c\n", "docker.io/library/x:latest", id));
+        _cleanup_error_ struct st_error *e = NULL;
+        _cleanup_store_image_ struct store_image *img = NULL;
+        ASSERT_OK_E(store_image_lookup(s, "x", &img, &e), e);
+        struct store_container_new n = { .name = "web",
+                                         .image_id = img->id,
+                                         .image_name = "x",
+                                         .config = "{}",
+                                         .chain_ids = img->chain_ids };
+        _cleanup_store_container_ struct store_container *c = NULL, *c2 = NULL, *c3 = NULL;
+        ASSERT_OK_E(store_container_create(s, &n, &c, &e), e);
+        ASSERT_EQ(strlen(c->id), 64);
+        ASSERT_EQ(c->state, STORE_CONTAINER_CREATED);
+        /* the name is taken; a random one is not */
+        ASSERT_ERR(store_container_create(s, &n, &c2, &e), ST_E_IN_USE);
+        ASSERT_TRUE(strstr(st_error_msg(e), "is already in use"));
+        e = st_error_free(e);
+        n.name = "-bad";
+        ASSERT_ERR(store_container_create(s, &n, &c2, &e), ST_E_USAGE);
+        e = st_error_free(e);
+        n.name = NULL;
+        ASSERT_OK_E(store_container_create(s, &n, &c2, &e), e);
+        ASSERT_TRUE(strchr(c2->name, '_'));
+        /* lookup by name, '/name', full ID, prefix */
+        const char *names[] = { "web", "/web", c->id };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_store_container_ struct store_container *f = NULL;
+                ASSERT_OK_E(store_container_lookup(s, names[i], &f, &e), e);
+                ASSERT_STREQ(f->id, c->id);
+                ASSERT_EQ(strv_length(f->chain_ids), 1);
+        }
+        ASSERT_ERR(store_container_lookup(s, "nope", &c3, &e), ST_E_NOT_FOUND);
+        ASSERT_STREQ(st_error_msg(e), "No such container: nope");
+        e = st_error_free(e);
+        /* state round trip */
+        c->state = STORE_CONTAINER_EXITED;
+        c->exit_code = 3;
+        c->finished_at = 42;
+        ASSERT_OK_E(store_container_update(s, c, &e), e);
+        ASSERT_OK_E(store_container_lookup(s, c->id, &c3, &e), e);
+        ASSERT_EQ(c3->state, STORE_CONTAINER_EXITED);
+        ASSERT_EQ(c3->exit_code, 3);
+        ASSERT_EQ(c3->finished_at, 42);
+        /* the image is in use: its layer survives the image's deletion and gc */
+        _cleanup_strv_ char **users = NULL;
+        size_t running = 9;
+        ASSERT_OK_E(store_image_containers(s, img->id, &users, &running, &e), e);
+        ASSERT_EQ(strv_length(users), 2);
+        ASSERT_EQ(running, 0);
+        ASSERT_OK_E(store_image_delete(s, img->id, &e), e);
+        struct store_gc_stats gc;
+        ASSERT_OK_E(store_gc(s, &gc, &e), e);
+        ASSERT_EQ(gc.layers_removed, 0);
+        _cleanup_free_ char *dir = store_container_dir(s, c->id);
+        ASSERT_TRUE(access(dir, F_OK) == 0);
+        /* deleting both containers frees the layer */
+        ASSERT_OK_E(store_container_delete(s, c->id, &e), e);
+        ASSERT_OK_E(store_container_delete(s, c2->id, &e), e);
+        ASSERT_OK_E(store_container_delete(s, c2->id, &e), e); /* twice is fine */
+        ASSERT_TRUE(access(dir, F_OK) < 0);
+        ASSERT_OK_E(store_gc(s, &gc, &e), e);
+        ASSERT_EQ(gc.layers_removed, 1);
+}
+
+TEST(gc_removes_orphan_container_dirs)
+{
+        _cleanup_store_ struct store *s = open_store();
+        _cleanup_free_ char *orphan = xasprintf("%s/root/containers/abc", tap_tmpdir);
+        ASSERT_OK(mkdir_p_at(AT_FDCWD, orphan, 0700));
+        _cleanup_error_ struct st_error *e = NULL;
+        struct store_gc_stats gc;
+        ASSERT_OK_E(store_gc(s, &gc, &e), e);
+        ASSERT_TRUE(access(orphan, F_OK) < 0);
+}

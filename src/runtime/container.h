@@ -1,0 +1,98 @@
+/* The container lifecycle on top of the store, the overlay mount, the spec and the OCI runtime:
+ * create, start (attached in this process, or detached under a monitor process), kill, stop,
+ * wait, remove, and the liveness check that keeps `ps` honest.
+ *
+ * Who waits for a container: the process that started it, made a child subreaper so that the
+ * container's init (orphaned when `runc create` exits) is its child. In the foreground that is
+ * strata itself; detached, it is a monitor: strata re-executed (double fork, setsid) with a
+ * hidden verb that calls runtime_container_monitor. Either one copies the output to
+ * containers/<id>/log, and when the container ends: `runc delete`, unmount, record the exit
+ * status (the state becomes "exited" only after that cleanup), and with AutoRemove remove the
+ * container. A container whose process and monitor are both gone is recorded as exited with
+ * status 255 and an error saying so (runtime_container_refresh). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "basic/error.h"
+#include "runtime/spec.h"
+#include "store/store.h"
+
+typedef void (*runtime_warn_fn)(const char *msg, void *userdata);
+
+/* What the lifecycle calls need from their caller. */
+struct runtime_host {
+        struct store *store;
+        const char *search_path; /* PATH to find the OCI runtime in (NULL: a default) */
+        runtime_warn_fn warn;    /* told about what was asked but cannot be had; may be NULL */
+        void *warn_data;
+};
+
+/* Create a container from the image O->image (looked up in the store) with the options O (see
+ * runtime_config_new; HOST_ENV serves -e K and --env-file lookups), named NAME (NULL: random).
+ * Caller frees *ret with store_container_free. */
+int runtime_container_create(const struct runtime_host *h, const struct runtime_options *o,
+                             const char *name, char *const *host_env, struct store_container **ret,
+                             struct st_error **err);
+
+/* Where the container's streams go besides its log when started in the foreground. */
+struct runtime_attach {
+        int in_fd;  /* copied to the container's stdin (-i); -1: stdin is /dev/null */
+        int out_fd; /* the container's stdout (and with a tty, all of its output); -1: none */
+        int err_fd; /* the container's stderr; -1: none */
+};
+
+/* Start container C and wait for it in this process: output to its log and to A, SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 forwarded to it (the third SIGINT or SIGTERM
+ * kills it), with a tty the terminal in raw mode and its size followed. Its exit status into
+ * *ret_status (128+N if killed by signal N). Start failures: ST_E_CMD_NOT_FOUND,
+ * ST_E_CMD_CANNOT_INVOKE, ST_E_RUNTIME, …; the container is then left "created" with the error
+ * recorded (or removed, with AutoRemove). */
+int runtime_container_run(const struct runtime_host *h, struct store_container *c,
+                          const struct runtime_attach *a, int *ret_status, struct st_error **err);
+
+/* Start container C detached: spawn the monitor (MONITOR_ARGV with MONITOR_ENV: strata's own
+ * binary and its hidden verb; the monitor finds its report pipe on fd 3) and return once the
+ * container runs, with the monitor's start error otherwise. */
+int runtime_container_start_detached(const struct runtime_host *h, struct store_container *c,
+                                     char *const *monitor_argv, char *const *monitor_env,
+                                     struct st_error **err);
+
+/* The monitor's body: start container ID detached from any terminal, report on SYNC_FD
+ * ("warning: …" lines, then "ok" or "error CODE MESSAGE") and close it, then wait for the
+ * container and clean up as described above. */
+int runtime_container_monitor(const struct runtime_host *h, const char *id, int sync_fd,
+                              struct st_error **err);
+
+/* Bring C's recorded state in line with reality: a "running" container whose process is gone
+ * and whose monitor is gone too becomes "exited" (255, State.Error says why), its runtime state
+ * and mount cleaned up. Returns 1 if C changed. */
+int runtime_container_refresh(const struct runtime_host *h, struct store_container *c,
+                              struct st_error **err);
+
+/* Send SIG to the running container C. ST_E_NOT_RUNNING if it is not running. */
+int runtime_container_kill(const struct runtime_host *h, struct store_container *c, int sig,
+                           struct st_error **err);
+
+/* Stop C: its stop signal (Config.StopSignal, default SIGTERM), then SIGKILL after
+ * TIMEOUT_SEC seconds (< 0: 10), and wait until it is recorded as exited. A container that is
+ * not running is left alone. */
+int runtime_container_stop(const struct runtime_host *h, struct store_container *c, int timeout_sec,
+                           struct st_error **err);
+
+/* Wait until container ID is not running (a created one does not count as running) and put
+ * its exit code into *ret_code. ST_E_NOT_FOUND if it is removed meanwhile. */
+int runtime_container_wait(const struct runtime_host *h, const char *id, int *ret_code,
+                           struct st_error **err);
+
+/* Remove C: its runtime state, mount, directory (the writable layer, the log) and record.
+ * A running container needs FORCE (then it is killed first); ST_E_IN_USE otherwise with
+ * Docker's message. */
+int runtime_container_remove(const struct runtime_host *h, struct store_container *c, bool force,
+                             struct st_error **err);
+
+/* The parsed configuration of C (a new reference), or NULL if it does not parse. */
+json_t *runtime_container_config(const struct store_container *c);
+
+/* The path of C's log file; caller frees. */
+char *runtime_container_log_path(const struct runtime_host *h, const struct store_container *c);

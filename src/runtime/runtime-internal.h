@@ -1,0 +1,67 @@
+/* Internals of src/runtime shared between its files. */
+#pragma once
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A JSON array of the strings of L (json null for NULL); a new reference. */
+json_t *runtime_strv_to_json(char *const *l);
+
+/* The string elements of the JSON array A (NULL if none); caller frees. */
+char **runtime_json_to_strv(const json_t *a);
+
+/* "nofile=1024[:2048]" into its name (caller frees), soft and hard limits. -ENOENT for an
+ * unknown name, -ERANGE if soft > hard, -EINVAL if malformed. */
+int runtime_ulimit_parse(const char *s, char **ret_name, int64_t *ret_soft, int64_t *ret_hard);
+
+/* qsort comparator for char * elements. */
+int runtime_strcmp_ptr(const void *a, const void *b);
+
+struct runtime_host;
+struct runtime_oci;
+struct st_error;
+struct store_container;
+
+/* Field 22 of /proc/PID/stat (the start time in clock ticks since boot), 0 if PID is gone or a
+ * zombie. */
+uint64_t runtime_proc_start_time(int pid);
+
+/* True if PID is alive and is the process that started at START (not a reused PID). */
+bool runtime_pid_alive(int pid, uint64_t start);
+
+/* CLOCK_REALTIME in ns since the epoch. */
+int64_t runtime_now_ns(void);
+
+/* The OCI runtime of container C (HostConfig.Runtime), with its state under ROOT/run/<name>. */
+int runtime_oci_for(const struct runtime_host *h, const struct store_container *c,
+                    struct runtime_oci **ret, struct st_error **err);
+
+/* Remove the runtime state and the rootfs mount a container that is not running left. */
+int runtime_cleanup_leftovers(const struct runtime_host *h, const struct store_container *c,
+                              struct st_error **err);
+
+/* The container's I/O until it ends: see io.c. */
+struct runtime_log;
+
+struct runtime_io {
+        int pid;          /* the container's init */
+        int out_r, err_r; /* its stdout and stderr (with a tty: out_r is the pty master) */
+        int in_w;         /* its stdin (with a tty: the master again), or -1 */
+        int in_fd;        /* what to copy to in_w, or -1 */
+        int attach_out, attach_err; /* copies of the output, or -1 */
+        bool tty;
+        bool forward; /* forward SIGINT, SIGTERM, … to the container */
+        struct runtime_log *log;
+};
+
+/* Copy the container's streams, forward signals (SIGFD: a signalfd of the set blocked by
+ * runtime_io_block_signals) and reap children until the container has exited and its output is
+ * drained. Its exit status (128+N for signal N) into *ret_status. */
+int runtime_io_loop(struct runtime_io *io, int sigfd, int *ret_status);
+
+/* Block the signals the loop handles (SIGCHLD, and with FORWARD the ones it forwards) and
+ * return a signalfd for them; OLD receives the previous mask. On failure (-errno) the mask is
+ * left as it was. */
+int runtime_io_block_signals(bool forward, sigset_t *old);
