@@ -44,6 +44,13 @@ static const char *const migrations[] = {
         "  name TEXT NOT NULL,"
         "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
         "  PRIMARY KEY (name, image_id));",
+        /* 2: where blobs are known to exist remotely, for cross-repository mounts on push */
+        "CREATE TABLE blob_sources ("
+        "  digest TEXT NOT NULL,"
+        "  registry TEXT NOT NULL,"
+        "  repository TEXT NOT NULL,"
+        "  added INTEGER NOT NULL,"
+        "  PRIMARY KEY (digest, registry, repository));",
 };
 
 int db_error(struct store *s, int rc, const char *what, struct st_error **err)
