@@ -63,3 +63,8 @@ int verb_system_df(struct cli *c, int argc, char **argv);
 int verb_system_prune(struct cli *c, int argc, char **argv);
 int verb_system_check(struct cli *c, int argc, char **argv);
 int verb_version(struct cli *c, int argc, char **argv);
+int verb_pull(struct cli *c, int argc, char **argv);
+int verb_push(struct cli *c, int argc, char **argv);
+int verb_login(struct cli *c, int argc, char **argv);
+int verb_logout(struct cli *c, int argc, char **argv);
+int verb_manifest(struct cli *c, int argc, char **argv);

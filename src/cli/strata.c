@@ -27,6 +27,13 @@ static const struct cli_verb verbs[] = {
         { "image", verb_image, "strata image COMMAND",
           "Manage images (ls, rm, inspect, history, tag, import, save, load, prune)" },
         { "system", verb_system, "strata system COMMAND", "Manage the store (df, prune, check)" },
+        { "pull", verb_pull, "strata pull [OPTIONS] NAME[:TAG|@DIGEST]",
+          "Download an image from a registry" },
+        { "push", verb_push, "strata push [OPTIONS] NAME[:TAG]", "Upload an image to a registry" },
+        { "login", verb_login, "strata login [OPTIONS] [SERVER]", "Log in to a registry" },
+        { "logout", verb_logout, "strata logout [SERVER]", "Log out from a registry" },
+        { "manifest", verb_manifest, "strata manifest inspect [OPTIONS] NAME[:TAG|@DIGEST]",
+          "Show a manifest or index from a registry" },
         { "version", verb_version, "strata version", "Show the strata version" },
 };
 
