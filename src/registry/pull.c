@@ -275,7 +275,20 @@ static int check_config(const struct resolved *res, const struct registry_platfo
         return 0;
 }
 
-static int resolve(struct registry_client *c, const struct image_ref *ref,
+/* The config: the store's copy if it has one (read verified), else the registry's. */
+static int fetch_config(struct registry_client *c, struct store *s, struct resolved *res,
+                        struct st_error **err)
+{
+        const struct image_descriptor *d = &res->m->config;
+        if (store_blob_exists(s, d->digest) &&
+            store_blob_read(s, d->digest, IMAGE_CONFIG_MAX, &res->config, &res->config_len, NULL) >=
+                    0)
+                return 0;
+        return blob_fetch(c, d->digest, d->size, IMAGE_CONFIG_MAX, &res->config, &res->config_len,
+                          err);
+}
+
+static int resolve(struct registry_client *c, struct store *s, const struct image_ref *ref,
                    const struct registry_platform *p, bool strict, struct resolved *res,
                    struct st_error **err)
 {
@@ -291,8 +304,7 @@ static int resolve(struct registry_client *c, const struct image_ref *ref,
                 r = image_manifest_parse(res->manifest.buf, res->manifest.len,
                                          res->manifest.media_type, &res->m, err);
         if (r >= 0)
-                r = blob_fetch(c, res->m->config.digest, res->m->config.size, IMAGE_CONFIG_MAX,
-                               &res->config, &res->config_len, err);
+                r = fetch_config(c, s, res, err);
         if (r >= 0)
                 r = image_config_parse(res->config, res->config_len, &res->cfg, err);
         if (r >= 0)
@@ -430,7 +442,7 @@ int registry_pull(struct registry_ctx *ctx, struct store *s, const struct image_
                 r = client_new(ctx, ref->domain, ref->path, "pull", &c, err);
         if (r >= 0) {
                 announce(o, ref);
-                r = resolve(c, ref, &p, o->platform != NULL, &res, err);
+                r = resolve(c, s, ref, &p, o->platform != NULL, &res, err);
         }
         if (r >= 0)
                 r = pull_resolved(c, s, ref, &res, o, ret, err);
