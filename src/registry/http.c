@@ -450,6 +450,12 @@ int http_transport_error(struct registry_client *c, CURLcode code, const char *e
                                     method, u, c->host->host, detail,
                                     c->ctx->cert_roots ? c->ctx->cert_roots[0] : "certs.d",
                                     c->host->host);
+        if (code == CURLE_SSL_CONNECT_ERROR && strstr(detail, "wrong version number"))
+                return st_error_set(err, ST_E_HTTP,
+                                    "%s %s: '%s' does not speak TLS (a plain http registry?);"
+                                    " plain http is used only for loopback addresses and"
+                                    " registries marked insecure (--tls-verify=false)",
+                                    method, u, c->host->host);
         return st_error_set(err, ST_E_HTTP, "%s %s: %s", method, u, detail);
 }
 
