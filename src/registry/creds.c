@@ -131,9 +131,9 @@ int registry_auth_parse(const char *buf, size_t len, const char *domain, struct 
         *ret_helper = NULL;
         if (len == 0)
                 return 0;
-        int r = json_parse(buf, len, REGISTRY_AUTH_FILE_MAX, "config.json", &j, err);
-        if (r < 0)
-                return r;
+        /* jansson's messages quote the text near the error: it could be a secret */
+        if (json_parse(buf, len, REGISTRY_AUTH_FILE_MAX, "config.json", &j, NULL) < 0)
+                return st_error_set(err, ST_E_PARSE, "config.json is not valid JSON");
         if (!json_is_object(j))
                 return st_error_set(err, ST_E_PARSE, "config.json is not a JSON object");
         json_t *helper = lookup(json_object_get(j, "credHelpers"), domain);
@@ -326,9 +326,11 @@ static int load_json(const char *path, json_t **ret, struct st_error **err)
                 *ret = json_object();
                 return 0;
         }
-        r = json_parse(buf, len, REGISTRY_AUTH_FILE_MAX, path, ret, err);
+        r = json_parse(buf, len, REGISTRY_AUTH_FILE_MAX, path, ret, NULL);
         explicit_bzero(buf, len);
-        if (r >= 0 && !json_is_object(*ret)) {
+        if (r < 0)
+                return st_error_set(err, ST_E_PARSE, "'%s' is not valid JSON", path);
+        if (!json_is_object(*ret)) {
                 json_decref(*ret);
                 return st_error_set(err, ST_E_PARSE, "'%s' is not a JSON object", path);
         }
