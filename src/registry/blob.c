@@ -192,7 +192,9 @@ static bool is_redirect(long status)
 static int redirect(struct blob_reader *b, struct st_error **err)
 {
         char *next = http_resolve(b->url, b->hdr.location);
-        if (!next || ++b->redirects > HTTP_REDIRECTS_MAX) {
+        bool downgrade = next && startswith(b->url, "https://") && startswith(next, "http://") &&
+                         b->c->host->tls != REGISTRY_TLS_INSECURE;
+        if (!next || downgrade || ++b->redirects > HTTP_REDIRECTS_MAX) {
                 free(next);
                 return st_error_set(err, ST_E_HTTP, "blob %s: bad or too many redirects",
                                     b->digest);
