@@ -339,6 +339,32 @@ static int realm_check(struct registry_client *c, const char *realm, bool with_c
                             realm);
 }
 
+/* The OAuth2 form that trades the identity token for an access token; caller wipes, frees. */
+static char *refresh_form(CURL *h, const char *identity_token, const char *service,
+                          const char *scope)
+{
+        char *rt = curl_easy_escape(h, identity_token, 0);
+        char *sv = curl_easy_escape(h, service ?: "", 0);
+        char *sc = curl_easy_escape(h, scope, 0);
+        char *form = xasprintf("grant_type=refresh_token&client_id=strata&service=%s&scope=%s"
+                               "&refresh_token=%s",
+                               sv, sc, rt);
+        explicit_bzero(rt, strlen(rt));
+        curl_free(rt);
+        curl_free(sv);
+        curl_free(sc);
+        return form;
+}
+
+static void wipe_free(char *s)
+{
+        if (s)
+                explicit_bzero(s, strlen(s));
+        free(s);
+}
+
+/* Ask the token service of challenge CH for a token for SCOPE: GET with Basic credentials (or
+ * anonymously), or the OAuth2 refresh-token POST when an identity token is all we have. */
 static int token_fetch(struct registry_client *c, CURL *h, const struct registry_challenge *ch,
                        const char *scope, char **ret, uint64_t *ret_seconds, struct st_error **err)
 {
@@ -346,49 +372,31 @@ static int token_fetch(struct registry_client *c, CURL *h, const struct registry
         const char *service = registry_challenge_param(ch, "service");
         if (!realm)
                 return st_error_set(err, ST_E_HTTP,
-                                    "'%s' asks for a bearer token but names no"
-                                    " realm",
+                                    "'%s' asks for a bearer token but names no realm",
                                     c->host->host);
-        bool basic = c->cred.username && c->cred.password;
         int r = realm_check(c, realm, registry_cred_is_set(&c->cred), err);
         if (r < 0)
                 return r;
+        bool basic = c->cred.username && c->cred.password;
         _cleanup_free_ char *url = token_url(h, realm, service, scope);
-        _cleanup_free_ char *auth = basic ? basic_header(&c->cred) : NULL;
-        _cleanup_free_ char *form = NULL;
-        struct http_req req = { .method = "GET",
-                                .url = url,
+        char *auth = basic ? basic_header(&c->cred) : NULL;
+        char *form = !basic && c->cred.identity_token
+                             ? refresh_form(h, c->cred.identity_token, service, scope)
+                             : NULL;
+        struct http_req req = { .method = form ? "POST" : "GET",
+                                .url = form ? realm : url,
                                 .anonymous = true,
-                                .follow = true,
+                                .follow = !form,
                                 .authorization = auth,
+                                .content_type = form ? "application/x-www-form-urlencoded" : NULL,
+                                .body = form,
+                                .body_len = form ? strlen(form) : 0,
                                 .cap = HTTP_TOKEN_BODY_MAX,
                                 .body_fd = -1 };
-        if (c->cred.identity_token && !basic) {
-                char *rt = curl_easy_escape(h, c->cred.identity_token, 0);
-                char *sv = curl_easy_escape(h, service ?: "", 0);
-                char *sc = curl_easy_escape(h, scope, 0);
-                form = xasprintf("grant_type=refresh_token&client_id=strata&service=%s&scope=%s"
-                                 "&refresh_token=%s",
-                                 sv, sc, rt);
-                explicit_bzero(rt, strlen(rt));
-                curl_free(rt);
-                curl_free(sv);
-                curl_free(sc);
-                req = (struct http_req){ .method = "POST",
-                                         .url = realm,
-                                         .anonymous = true,
-                                         .content_type = "application/x-www-form-urlencoded",
-                                         .body = form,
-                                         .body_len = strlen(form),
-                                         .cap = HTTP_TOKEN_BODY_MAX,
-                                         .body_fd = -1 };
-        }
         struct http_resp resp = { 0 };
         r = http_do(c, h, &req, &resp, err);
-        if (auth)
-                explicit_bzero(auth, strlen(auth));
-        if (form)
-                explicit_bzero(form, strlen(form));
+        wipe_free(auth);
+        wipe_free(form);
         if (r >= 0 && resp.status != 200)
                 r = token_refused(c, &resp, realm, err);
         if (r >= 0)

@@ -220,12 +220,21 @@ image_tar() {
     expect_output_match "unauthorized|denied"
 }
 
-@test "token services that answer access_token" {
+@test "token services that answer access_token; identity tokens (OAuth2 refresh)" {
     TOKEN_ARGS=--access-token-only start_registry --token bob:tok-pw
     import_bb "$REGISTRY/bob/bb:1"
     run bash -c "echo tok-pw | '$STRATA' login -u bob --password-stdin $REGISTRY"
     [ "$output" = "Login Succeeded" ]
     run_strata push -q "$REGISTRY/bob/bb:1"
+    mkdir -p "$DOCKER_CONFIG"
+    printf '{"auths":{"%s":{"auth":"","identitytoken":"refresh-bob"}}}' "$REGISTRY" >"$DOCKER_CONFIG/config.json"
+    : >"$TOKEN_LOG"
+    run_strata push -q "$REGISTRY/bob/bb:1"
+    grep -q '^user=bob(refresh) scope=repository:bob/bb:pull,push$' "$TOKEN_LOG"
+    printf '{"auths":{"%s":{"identitytoken":"refresh-mallory"}}}' "$REGISTRY" >"$DOCKER_CONFIG/config.json"
+    run_strata 1 push "$REGISTRY/bob/bb:1"
+    expect_output_match "unauthorized: incorrect username or password"
+    ! grep -q refresh-mallory <<<"$output"
 }
 
 @test "a blob corrupted on the registry's disk is refused, nothing is tagged" {
