@@ -139,8 +139,6 @@ static char *status_text(const struct cli_progress *p, const struct registry_eve
                 return xstrdup(p->push ? "Pushed" : "Pull complete");
         case REGISTRY_EVENT_MOUNTED:
                 return xasprintf("Mounted from %s", ev->text);
-        case REGISTRY_EVENT_RETRY:
-                return xasprintf("Retrying (%s)", ev->text);
         default:
                 return NULL;
         }

@@ -47,6 +47,7 @@ struct blob_reader {
         bool oversize;  /* more bytes came than the descriptor's size */
         bool bad_range; /* a 206 for another range than asked */
         uint64_t last_progress;
+        uint64_t reported; /* bytes at the last progress call */
         void (*progress)(void *userdata, uint64_t got);
         void *userdata;
 };
@@ -278,9 +279,11 @@ static ssize_t reader_read(struct st_reader *r, void *buf, size_t n)
                         if (b->head == b->tail)
                                 b->head = b->tail = 0;
                         uint64_t now = now_usec();
-                        if (b->progress && (now - b->last_progress > PROGRESS_EVERY_US ||
-                                            b->delivered == b->size)) {
+                        bool due = now - b->last_progress > PROGRESS_EVERY_US ||
+                                   b->delivered == b->size;
+                        if (b->progress && due && b->delivered != b->reported) {
                                 b->last_progress = now;
+                                b->reported = b->delivered;
                                 b->progress(b->userdata, b->delivered);
                         }
                         return (ssize_t)k;

@@ -52,7 +52,6 @@ enum registry_event_type {
         REGISTRY_EVENT_VERIFYING, /* id: download complete, waiting for the layer below */
         REGISTRY_EVENT_DONE,      /* id: "Pull complete" / "Pushed" */
         REGISTRY_EVENT_MOUNTED,   /* id: mounted from repository text */
-        REGISTRY_EVENT_RETRY,     /* id: text says why the transfer is retried */
 };
 
 struct registry_event {
