@@ -161,6 +161,28 @@ image_tar() {
     expect_output "$id"
 }
 
+@test "a registry that refuses monolithic uploads gets chunks; 503s are retried" {
+    start_registry
+    make_layers
+    head -c 17000000 /dev/urandom >"$TESTDIR/l3/data/blob" # two 16 MiB chunks
+    tar --mtime=@0 -C "$TESTDIR/l3" -cf "$TESTDIR/l3.tar" .
+    image_tar "$TESTDIR/img.tar" "$REGISTRY/app/chunked:1" "$TESTDIR/l1.tar" "$TESTDIR/l3.tar"
+    run_strata load -i "$TESTDIR/img.tar"
+    run_strata images -q --no-trunc
+    id=$output
+    start_flaky_proxy --no-monolithic --fail-first-manifest
+    run_strata tag "$REGISTRY/app/chunked:1" "$PROXY/app/chunked:1"
+    run_strata push "$PROXY/app/chunked:1"
+    expect_output_match "1: digest: sha256:"
+    grep -q '^PATCH /v2/app/chunked/blobs/uploads/[^ ]* - 0-16777215$' "$PROXY_LOG"
+    grep -q '^PATCH /v2/app/chunked/blobs/uploads/[^ ]* - 16777216-' "$PROXY_LOG"
+    export STRATA_ROOT="$TESTDIR/root2"
+    run_strata pull -q "$PROXY/app/chunked:1"
+    [ "$(grep -c '^GET /v2/app/chunked/manifests/1 ' "$PROXY_LOG")" = 2 ] # a 503, then the retry
+    run_strata images -q --no-trunc
+    expect_output "$id"
+}
+
 @test "basic auth: refused anonymously, wrong password, login, push and pull, secrets never shown, logout" {
     start_registry --htpasswd alice:s3cret-pw
     import_bb "$REGISTRY/private/bb:1"

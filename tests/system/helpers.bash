@@ -165,14 +165,14 @@ start_token_server() {
     wait_http "http://$TOKEN_SERVER/token"
 }
 
-# start_flaky_proxy : fixtures/flaky-proxy.py in front of $REGISTRY (breaks each big blob's
-# first download halfway); sets PROXY (host:port) and PROXY_LOG.
+# start_flaky_proxy [FLAGS] : fixtures/flaky-proxy.py in front of $REGISTRY (breaks each big
+# blob's first download halfway; FLAGS add other failures); sets PROXY (host:port), PROXY_LOG.
 start_flaky_proxy() {
     local port
     port=$(free_port)
     PROXY_LOG="$BATS_TEST_TMPDIR/registry/proxy.log"
     : >"$PROXY_LOG"
-    python3 "$BATS_TEST_DIRNAME/fixtures/flaky-proxy.py" "$port" "$REGISTRY" "$PROXY_LOG" &
+    python3 "$BATS_TEST_DIRNAME/fixtures/flaky-proxy.py" "$port" "$REGISTRY" "$PROXY_LOG" "$@" &
     PROXY_PID=$!
     PROXY=127.0.0.1:$port
     wait_http "http://$PROXY/v2/"
