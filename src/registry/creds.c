@@ -127,27 +127,25 @@ int registry_auth_parse(const char *buf, size_t len, const char *domain, struct 
                         char **ret_helper, struct st_error **err)
 {
         _cleanup_json_ json_t *j = NULL;
-        *ret = (struct registry_cred){ 0 };
-        *ret_helper = NULL;
-        if (len == 0)
-                return 0;
+        struct registry_cred c = { 0 };
         /* jansson's messages quote the text near the error: it could be a secret */
-        if (json_parse(buf, len, REGISTRY_AUTH_FILE_MAX, "config.json", &j, NULL) < 0)
+        if (len > 0 && json_parse(buf, len, REGISTRY_AUTH_FILE_MAX, "config.json", &j, NULL) < 0)
                 return st_error_set(err, ST_E_PARSE, "config.json is not valid JSON");
-        if (!json_is_object(j))
+        if (len > 0 && !json_is_object(j))
                 return st_error_set(err, ST_E_PARSE, "config.json is not a JSON object");
         json_t *helper = lookup(json_object_get(j, "credHelpers"), domain);
         const char *store = json_get_str(j, "credsStore");
-        if (json_is_string(helper) && *json_string_value(helper)) {
-                *ret_helper = xstrdup(json_string_value(helper));
-                return 0;
-        }
-        if (store && *store) {
-                *ret_helper = xstrdup(store);
-                return 0;
-        }
-        json_t *e = lookup(json_object_get(j, "auths"), domain);
-        return e ? entry_cred(e, ret, err) : 0;
+        const char *name = json_is_string(helper) && *json_string_value(helper)
+                                   ? json_string_value(helper)
+                           : store && *store ? store
+                                             : NULL;
+        json_t *e = name ? NULL : lookup(json_object_get(j, "auths"), domain);
+        int r = e ? entry_cred(e, &c, err) : 0;
+        if (r < 0)
+                return r;
+        *ret = c;
+        *ret_helper = xstrdup(name);
+        return 0;
 }
 
 /* ----- credential helpers ----- */
