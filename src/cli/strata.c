@@ -50,6 +50,13 @@ static const struct cli_verb verbs[] = {
         { "container", verb_container, "strata container COMMAND",
           "Manage containers (ls, run, create, start, stop, kill, restart, wait, rm, logs,"
           " inspect)" },
+        { "pull", verb_pull, "strata pull [OPTIONS] NAME[:TAG|@DIGEST]",
+          "Download an image from a registry" },
+        { "push", verb_push, "strata push [OPTIONS] NAME[:TAG]", "Upload an image to a registry" },
+        { "login", verb_login, "strata login [OPTIONS] [SERVER]", "Log in to a registry" },
+        { "logout", verb_logout, "strata logout [SERVER]", "Log out from a registry" },
+        { "manifest", verb_manifest, "strata manifest inspect [OPTIONS] NAME[:TAG|@DIGEST]",
+          "Show a manifest or index from a registry" },
         { "version", verb_version, "strata version", "Show the strata version" },
         { "container-monitor", verb_container_monitor, "strata container-monitor ID",
           "Wait for a detached container (internal)", true },

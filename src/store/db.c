@@ -69,6 +69,13 @@ static const char *const migrations[] = {
         "  chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
         "  PRIMARY KEY (container_id, idx));"
         "CREATE INDEX container_layers_chain ON container_layers(chain_id);",
+        /* 3: where blobs are known to exist remotely, for cross-repository mounts on push */
+        "CREATE TABLE blob_sources ("
+        "  digest TEXT NOT NULL,"
+        "  registry TEXT NOT NULL,"
+        "  repository TEXT NOT NULL,"
+        "  added INTEGER NOT NULL,"
+        "  PRIMARY KEY (digest, registry, repository));",
 };
 
 int db_error(struct store *s, int rc, const char *what, struct st_error **err)

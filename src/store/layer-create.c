@@ -172,6 +172,11 @@ static int commit(struct store *s, struct pipeline *p, const struct store_layer_
 {
         store_chain_id(src->parent, res->diff_id, res->chain_id);
         int r;
+        if (src->before_commit) {
+                r = src->before_commit(src->userdata, err);
+                if (r < 0)
+                        return r;
+        }
         if (res->digest[0] && src->in_path && src->keep_blob) {
                 r = link_input(s, src->in_path, p, err);
                 if (r < 0)

@@ -216,6 +216,11 @@ struct store_layer_source {
                                          which is hardlinked into blobs/ instead of copied */
         bool recompress;              /* store a gzip of the tar as the blob (import, build) */
         uint64_t max_bytes;           /* bomb guard on the uncompressed tar (0: default) */
+        /* if set, called once everything verified and before anything is named; a negative
+         * return (with err set) abandons the layer. Pull uses it to commit layers bottom up
+         * while they download in parallel. */
+        int (*before_commit)(void *userdata, struct st_error **err);
+        void *userdata;
 };
 
 struct store_layer_result {
@@ -367,3 +372,38 @@ void store_container_list_free(struct store_container **l, size_t n);
 
 DEFINE_CLEANUP_FUNC(struct store_container *, store_container_free)
 #define _cleanup_store_container_ _cleanup_(store_container_freep)
+
+/* ----- what pull and push learn about registries (remote.c) ----- */
+
+/* Remember that blob DIGEST exists in REPOSITORY ("library/busybox") of REGISTRY (a reference
+ * domain, "docker.io"), so a later push to another repository there can mount it. */
+int store_blob_source_add(struct store *s, const char *digest, const char *registry,
+                          const char *repository, struct st_error **err);
+
+/* The repositories of REGISTRY known to hold DIGEST, most recently seen first (at most 8);
+ * *ret is NULL when none. Caller frees with strv_free. */
+int store_blob_sources(struct store *s, const char *digest, const char *registry, char ***ret,
+                       struct st_error **err);
+
+/* Add the repo digest NAME ("docker.io/library/busybox@sha256:…") to image ID. */
+int store_repo_digest_add(struct store *s, const char *name, const char *id, struct st_error **err);
+
+/* An image fetched from a registry: the config and manifest as they were served (verified by
+ * the caller) and its layers, committed already (LAYERS[i].digest names each layer's blob). */
+struct store_pulled_image {
+        const char *config;
+        size_t config_len;
+        const char *created; /* the config's RFC 3339 time, or NULL */
+        const char *manifest;
+        size_t manifest_len;
+        const char *manifest_media_type;
+        const struct store_layer_result *layers;
+        size_t n_layers;
+        char **tags;         /* fully qualified tags to point at the image */
+        char **repo_digests; /* "repo@sha256:…" of what the reference resolved to */
+};
+
+/* Store IMG's config and manifest as blobs and record the image, its tags and repo digests in
+ * one transaction; its ID goes into RET_ID (DIGEST_STR_LEN + 1). */
+int store_image_commit_pulled(struct store *s, const struct store_pulled_image *img, char *ret_id,
+                              struct st_error **err);

@@ -5,6 +5,9 @@ STRATA=${STRATA:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build/strata}
 setup() {
     export STRATA_ROOT="$BATS_TEST_TMPDIR/root"
     TESTDIR="$BATS_TEST_TMPDIR"
+    # never the machine's registries.conf, certs.d or ~/.docker credentials
+    export STRATA_CONFIG_DIR="$BATS_TEST_TMPDIR/etc" DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+    unset REGISTRY_AUTH_FILE STRATA_TRACE
 }
 
 # run_strata [EXPECTED_RC] ARGS... : runs strata, checks the exit code (default 0).
@@ -69,40 +72,130 @@ store_snapshot() {
         sort; sqlite3 strata.db .dump 2>/dev/null | md5sum)
 }
 
-# start_registry : starts Debian's docker-registry on 127.0.0.1 with a free port; sets
-# REGISTRY=127.0.0.1:PORT. Stopped by stop_registry (call it from teardown).
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_http URL : until URL answers (any status), 5 s at most.
+wait_http() {
+    local i
+    for i in $(seq 1 50); do
+        curl -sk -o /dev/null "$1" && return 0
+        sleep 0.1
+    done
+    echo "$1 did not come up" >&2
+    return 1
+}
+
+# make_test_ca DIR : a CA (DIR/ca.crt) and a certificate for 127.0.0.1 and localhost that it
+# signed (DIR/server.crt, DIR/server.key).
+make_test_ca() {
+    local d=$1
+    mkdir -p "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=strata-test-ca \
+        -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+        -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/san"
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+        -days 2 -extfile "$d/san" -out "$d/server.crt" 2>/dev/null
+}
+
+# start_registry [--htpasswd USER:PASSWORD] [--token USER:PASSWORD] [--tls] : starts Debian's
+# docker-registry on 127.0.0.1 with a free port; sets REGISTRY=127.0.0.1:PORT, REGISTRY_DATA
+# (its storage) and REGISTRY_LOG (its output, with an access log line per request).
+#   --htpasswd  basic auth (bcrypt htpasswd) with that one user
+#   --token     bearer auth through fixtures/token-server.py (that user; TOKEN_LOG logs grants)
+#   --tls       https with a certificate for 127.0.0.1 from a fresh CA: REGISTRY_CA=its cert
+# Stopped by stop_registry (call it from teardown).
 start_registry() {
-    local port
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    mkdir -p "$BATS_TEST_TMPDIR/registry"
-    cat >"$BATS_TEST_TMPDIR/registry/config.yml" <<CONF
+    local port auth="" tls="" dir="$BATS_TEST_TMPDIR/registry"
+    port=$(free_port)
+    mkdir -p "$dir"
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --htpasswd)
+            htpasswd -Bbn "${2%%:*}" "${2#*:}" >"$dir/htpasswd"
+            auth=$(printf 'auth:\n  htpasswd:\n    realm: strata-test\n    path: %s' "$dir/htpasswd")
+            shift 2 ;;
+        --token)
+            start_token_server "$2"
+            auth=$(printf 'auth:\n  token:\n    realm: http://%s/token\n    service: strata-test\n    issuer: strata-test-issuer\n    rootcertbundle: %s' \
+                "$TOKEN_SERVER" "$dir/token.crt")
+            shift 2 ;;
+        --tls)
+            make_test_ca "$dir/tls"
+            REGISTRY_CA="$dir/tls/ca.crt"
+            tls=$(printf '  tls:\n    certificate: %s\n    key: %s' "$dir/tls/server.crt" "$dir/tls/server.key")
+            shift ;;
+        *) echo "start_registry: unknown option $1" >&2; return 1 ;;
+        esac
+    done
+    REGISTRY_DATA="$dir/data"
+    REGISTRY_LOG="$dir/log"
+    cat >"$dir/config.yml" <<CONF
 version: 0.1
 log:
   level: warn
 storage:
   filesystem:
-    rootdirectory: $BATS_TEST_TMPDIR/registry/data
+    rootdirectory: $REGISTRY_DATA
   delete:
     enabled: true
 http:
   addr: 127.0.0.1:$port
+$tls
+$auth
 CONF
-    docker-registry serve "$BATS_TEST_TMPDIR/registry/config.yml" \
-        >"$BATS_TEST_TMPDIR/registry/log" 2>&1 &
+    docker-registry serve "$dir/config.yml" >"$REGISTRY_LOG" 2>&1 &
     REGISTRY_PID=$!
     REGISTRY=127.0.0.1:$port
-    local i
-    for i in $(seq 1 50); do
-        curl -sf "http://$REGISTRY/v2/" >/dev/null && return 0
-        sleep 0.1
-    done
-    echo "registry did not start" >&2
-    return 1
+    wait_http "http${tls:+s}://$REGISTRY/v2/"
+}
+
+# start_token_server USER:PASSWORD : fixtures/token-server.py with a fresh signing key whose
+# certificate the registry trusts; sets TOKEN_SERVER (host:port) and TOKEN_LOG.
+start_token_server() {
+    local dir="$BATS_TEST_TMPDIR/registry" port
+    port=$(free_port)
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=strata-token \
+        -keyout "$dir/token.key" -out "$dir/token.crt" 2>/dev/null
+    TOKEN_LOG="$dir/token.log"
+    : >"$TOKEN_LOG"
+    python3 "$BATS_TEST_DIRNAME/fixtures/token-server.py" "$port" "$dir/token.key" \
+        "$dir/token.crt" "$1" strata-test-issuer strata-test "$TOKEN_LOG" ${TOKEN_ARGS:-} &
+    TOKEN_PID=$!
+    TOKEN_SERVER=127.0.0.1:$port
+    wait_http "http://$TOKEN_SERVER/token"
+}
+
+# start_flaky_proxy [FLAGS] : fixtures/flaky-proxy.py in front of $REGISTRY (breaks each big
+# blob's first download halfway; FLAGS add other failures); sets PROXY (host:port), PROXY_LOG.
+start_flaky_proxy() {
+    local port
+    port=$(free_port)
+    PROXY_LOG="$BATS_TEST_TMPDIR/registry/proxy.log"
+    : >"$PROXY_LOG"
+    python3 "$BATS_TEST_DIRNAME/fixtures/flaky-proxy.py" "$port" "$REGISTRY" "$PROXY_LOG" "$@" &
+    PROXY_PID=$!
+    PROXY=127.0.0.1:$port
+    wait_http "http://$PROXY/v2/"
+}
+
+# registry_requests REGEX : how many requests in the registry's access log match REGEX
+# (e.g. 'GET /v2/x/blobs/').
+registry_requests() {
+    sleep 0.2 # the registry logs a request after answering it
+    grep -E '"[A-Z]+ /v2/' "$REGISTRY_LOG" | grep -cE "$1" || true
 }
 
 stop_registry() {
-    [ -n "${REGISTRY_PID:-}" ] && kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
-    REGISTRY_PID=
+    local p
+    for p in "${PROXY_PID:-}" "${TOKEN_PID:-}" "${REGISTRY_PID:-}"; do
+        [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    done
+    REGISTRY_PID= TOKEN_PID= PROXY_PID=
+    return 0
 }
 
 # make_busybox_run_tar FILE : like make_busybox_tar, with the applets the run tests use and

@@ -1,0 +1,31 @@
+/* What the registry verbs (pull, push, login, logout, manifest) share: the registry context
+ * from the environment and flags, and Docker-style progress output. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "registry/registry.h"
+
+/* A registry context: STRATA_CONFIG_DIR (default /etc/strata), credentials from
+ * REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json, traces on stderr
+ * when STRATA_TRACE names "registry". TLS_VERIFY: -1, 0 or 1 (see registry_ctx_opts). */
+int cli_registry_ctx(int tls_verify, struct registry_ctx **ret, struct st_error **err);
+
+/* Parse --tls-verify[=BOOL] into *ret (1 or 0); prints a usage error and returns < 0 if bad. */
+int cli_parse_tls_verify(const char *verb, const char *arg, int *ret);
+
+/* Parse a positive count for a --max-concurrent-* flag; usage error and < 0 if bad. */
+int cli_parse_parallel(const char *verb, const char *arg, unsigned *ret);
+
+struct cli_progress;
+
+/* A progress printer for F: Docker's moving bars on a terminal, plain lines otherwise; QUIET
+ * prints nothing. PUSH picks push's wording. Caller frees with cli_progress_free. */
+struct cli_progress *cli_progress_new(FILE *f, bool push, bool quiet);
+
+/* Free P; NULL-safe. */
+void cli_progress_free(struct cli_progress *p);
+
+/* A registry_progress_fn; USERDATA is a struct cli_progress. */
+void cli_progress_event(const struct registry_event *ev, void *userdata);
