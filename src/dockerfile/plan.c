@@ -14,7 +14,7 @@ struct scope {
         char **names;
         char **values; /* parallel to names; entries may be NULL */
         size_t n;
-        const struct build_platform *platform;
+        const struct dockerfile_platform *platform;
         char *tmp; /* predefined value returned by the last lookup */
 };
 
@@ -71,11 +71,11 @@ static const char *global_lookup(void *u, const char *name)
         if (scope_get(s, name, &v))
                 return v;
         free(s->tmp);
-        s->tmp = build_plan_predefined_arg(s->platform, name);
+        s->tmp = dockerfile_plan_predefined_arg(s->platform, name);
         return s->tmp;
 }
 
-char *build_plan_predefined_arg(const struct build_platform *p, const char *name)
+char *dockerfile_plan_predefined_arg(const struct dockerfile_platform *p, const char *name)
 {
         const char *os = p->os, *arch = p->arch, *variant = p->variant ? p->variant : "";
         const char *kind = startswith(name, "TARGET") ?: startswith(name, "BUILD");
@@ -93,7 +93,7 @@ char *build_plan_predefined_arg(const struct build_platform *p, const char *name
         return NULL;
 }
 
-bool build_plan_is_proxy_arg(const char *name)
+bool dockerfile_plan_is_proxy_arg(const char *name)
 {
         static const char *const proxies[] = { "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY",
                                                "ALL_PROXY" };
@@ -112,15 +112,15 @@ static bool is_predefined(const char *name)
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if (streq(name, names[i]))
                         return true;
-        return build_plan_is_proxy_arg(name);
+        return dockerfile_plan_is_proxy_arg(name);
 }
 
-struct build_plan *build_plan_free(struct build_plan *p)
+struct dockerfile_plan *dockerfile_plan_free(struct dockerfile_plan *p)
 {
         if (!p)
                 return NULL;
         for (size_t i = 0; i < p->n_stages; i++) {
-                struct build_plan_stage *st = &p->stages[i];
+                struct dockerfile_plan_stage *st = &p->stages[i];
                 free(st->name);
                 free(st->base);
                 free(st->platform);
@@ -135,7 +135,7 @@ struct build_plan *build_plan_free(struct build_plan *p)
         return NULL;
 }
 
-int build_plan_stage_lookup(const struct build_plan *p, const char *name)
+int dockerfile_plan_stage_lookup(const struct dockerfile_plan *p, const char *name)
 {
         for (size_t i = 0; i < p->n_stages; i++)
                 if (p->stages[i].name && strcasecmp(p->stages[i].name, name) == 0)
@@ -147,7 +147,7 @@ int build_plan_stage_lookup(const struct build_plan *p, const char *name)
 }
 
 /* The value given for NAME with --build-arg (borrowed from the plan), or NULL. */
-static const char *build_arg(const struct build_plan *p, const char *name)
+static const char *build_arg(const struct dockerfile_plan *p, const char *name)
 {
         size_t n = strlen(name);
         STRV_FOREACH(a, p->build_args)
@@ -183,7 +183,7 @@ static int expand(const struct dockerfile *df, const struct dockerfile_instructi
 
 /* ARG inside a stage or before the first FROM: the build arg wins, then (in a stage) the
  * global value of a redeclared global ARG, then the default. */
-static int declare_args(struct build_plan *p, const struct dockerfile *df,
+static int declare_args(struct dockerfile_plan *p, const struct dockerfile *df,
                         const struct dockerfile_instruction *in, struct scope *sc,
                         const struct scope *global, dockerfile_lookup_fn lookup,
                         struct st_error **err)
@@ -201,7 +201,7 @@ static int declare_args(struct build_plan *p, const struct dockerfile *df,
                         v = def;
                 }
                 _cleanup_free_ char *pre =
-                        v ? NULL : build_plan_predefined_arg(sc->platform, a->key);
+                        v ? NULL : dockerfile_plan_predefined_arg(sc->platform, a->key);
                 scope_set(sc, a->key, v ?: pre);
         }
         return 0;
@@ -240,15 +240,15 @@ static char *lowercase(const char *s)
 }
 
 /* A new stage from the FROM at index I, its image and --platform expanded in GLOBAL. */
-static int add_stage(struct build_plan *p, const struct dockerfile *df, size_t i,
+static int add_stage(struct dockerfile_plan *p, const struct dockerfile *df, size_t i,
                      struct scope *global, struct st_error **err)
 {
         const struct dockerfile_instruction *in = &df->instructions[i];
         if (in->n_args != 1 && !(in->n_args == 3 && strcasecmp(in->args[1], "as") == 0))
                 return fail_at(err, df, in, "FROM requires either one or three arguments");
         p->stages = xrealloc(p->stages, sizeof(*p->stages) * (p->n_stages + 1));
-        struct build_plan_stage *st = &p->stages[p->n_stages];
-        *st = (struct build_plan_stage){
+        struct dockerfile_plan_stage *st = &p->stages[p->n_stages];
+        *st = (struct dockerfile_plan_stage){
                 .index = p->n_stages, .base_stage = -1, .from = i, .first = i + 1, .end = i + 1
         };
         p->n_stages++;
@@ -281,7 +281,7 @@ static int add_stage(struct build_plan *p, const struct dockerfile *df, size_t i
         return 0;
 }
 
-static void add_dep(struct build_plan_stage *st, size_t dep)
+static void add_dep(struct dockerfile_plan_stage *st, size_t dep)
 {
         for (size_t i = 0; i < st->n_deps; i++)
                 if (st->deps[i] == dep)
@@ -291,7 +291,7 @@ static void add_dep(struct build_plan_stage *st, size_t dep)
 }
 
 /* A --from value (of COPY, or from= of RUN --mount): a stage by name or index, else an image. */
-static int add_reference(struct build_plan *p, struct build_plan_stage *st,
+static int add_reference(struct dockerfile_plan *p, struct dockerfile_plan_stage *st,
                          const struct dockerfile *df, const struct dockerfile_instruction *in,
                          const char *raw, struct scope *sc, struct st_error **err)
 {
@@ -339,7 +339,7 @@ static char *mount_from(const char *spec)
         return NULL;
 }
 
-static int stage_references(struct build_plan *p, struct build_plan_stage *st,
+static int stage_references(struct dockerfile_plan *p, struct dockerfile_plan_stage *st,
                             const struct dockerfile *df, const struct dockerfile_instruction *in,
                             struct scope *sc, struct st_error **err)
 {
@@ -362,10 +362,10 @@ static int stage_references(struct build_plan *p, struct build_plan_stage *st,
 
 /* The stages' own instructions: ARG and ENV scope (for --from values), references, consumed
  * build args. */
-static int walk_stage(struct build_plan *p, const struct dockerfile *df, size_t s,
+static int walk_stage(struct dockerfile_plan *p, const struct dockerfile *df, size_t s,
                       const struct scope *global, char ***consumed, struct st_error **err)
 {
-        struct build_plan_stage *st = &p->stages[s];
+        struct dockerfile_plan_stage *st = &p->stages[s];
         struct scope sc = { .platform = global->platform };
         int r = 0;
         for (size_t i = st->first; r >= 0 && i < st->end; i++) {
@@ -388,10 +388,10 @@ static int walk_stage(struct build_plan *p, const struct dockerfile *df, size_t 
 }
 
 /* Mark S and what it needs, depth first; a stage met again on the current path is a cycle. */
-static int mark_needed(struct build_plan *p, const struct dockerfile *df, size_t s, bool *on_path,
-                       struct st_error **err)
+static int mark_needed(struct dockerfile_plan *p, const struct dockerfile *df, size_t s,
+                       bool *on_path, struct st_error **err)
 {
-        struct build_plan_stage *st = &p->stages[s];
+        struct dockerfile_plan_stage *st = &p->stages[s];
         if (on_path[s])
                 return fail_at(err, df, &df->instructions[st->from],
                                "circular dependency detected on stage: %s",
@@ -409,7 +409,7 @@ static int mark_needed(struct build_plan *p, const struct dockerfile *df, size_t
         return 0;
 }
 
-static void resolve_build_args(struct build_plan *p, char **build_args, char **envp)
+static void resolve_build_args(struct dockerfile_plan *p, char **build_args, char **envp)
 {
         STRV_FOREACH(a, build_args) {
                 if (strchr(*a, '=')) {
@@ -424,8 +424,8 @@ static void resolve_build_args(struct build_plan *p, char **build_args, char **e
 }
 
 /* Everything up to the first FROM (global ARGs), then the stages' boundaries. */
-static int split_stages(struct build_plan *p, const struct dockerfile *df, struct scope *global,
-                        char ***consumed, struct st_error **err)
+static int split_stages(struct dockerfile_plan *p, const struct dockerfile *df,
+                        struct scope *global, char ***consumed, struct st_error **err)
 {
         for (size_t i = 0; i < df->n_instructions; i++) {
                 const struct dockerfile_instruction *in = &df->instructions[i];
@@ -451,11 +451,11 @@ static int split_stages(struct build_plan *p, const struct dockerfile *df, struc
         return 0;
 }
 
-int build_plan_new(const struct dockerfile *df, char **build_args, char **envp, const char *target,
-                   const struct build_platform *platform, struct build_plan **ret,
-                   struct st_error **err)
+int dockerfile_plan_new(const struct dockerfile *df, char **build_args, char **envp,
+                        const char *target, const struct dockerfile_platform *platform,
+                        struct dockerfile_plan **ret, struct st_error **err)
 {
-        _cleanup_build_plan_ struct build_plan *p = xcalloc(1, sizeof(*p));
+        _cleanup_dockerfile_plan_ struct dockerfile_plan *p = xcalloc(1, sizeof(*p));
         struct scope global = { .platform = platform };
         _cleanup_strv_ char **consumed = NULL;
         resolve_build_args(p, build_args, envp);
@@ -469,7 +469,7 @@ int build_plan_new(const struct dockerfile *df, char **build_args, char **envp, 
         scope_release(&global);
         if (r < 0)
                 return r;
-        int t = target ? build_plan_stage_lookup(p, target) : (int)p->n_stages - 1;
+        int t = target ? dockerfile_plan_stage_lookup(p, target) : (int)p->n_stages - 1;
         if (t >= 0 && target && (!p->stages[t].name || strcasecmp(p->stages[t].name, target)))
                 t = -1;
         if (t < 0)

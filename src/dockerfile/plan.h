@@ -10,13 +10,13 @@
 #include "dockerfile/dockerfile.h"
 
 /* The platform the build runs on and targets (only one: strata builds for its own). */
-struct build_platform {
+struct dockerfile_platform {
         const char *os;      /* "linux" */
         const char *arch;    /* "amd64" */
         const char *variant; /* "" or "v8" */
 };
 
-struct build_plan_stage {
+struct dockerfile_plan_stage {
         size_t index;
         char *name;        /* lower case, or NULL for an unnamed stage */
         char *base;        /* the expanded image reference, "scratch", or the base stage's name */
@@ -30,8 +30,8 @@ struct build_plan_stage {
         bool needed;   /* the target needs it */
 };
 
-struct build_plan {
-        struct build_plan_stage *stages;
+struct dockerfile_plan {
+        struct dockerfile_plan_stage *stages;
         size_t n_stages;
         size_t target;            /* the stage to build (--target, else the last) */
         char **global_args;       /* "NAME=VALUE" of the ARGs before the first FROM, resolved */
@@ -43,25 +43,25 @@ struct build_plan {
 /* Resolve DF's stages for TARGET (NULL: the last stage) with BUILD_ARGS ("K=V", or "K" to take
  * K from ENVP when it is set there). Errors (ST_E_PARSE, with file:line): no FROM, a stage name
  * that is invalid or used twice, an unknown --target, a reference to a stage by an index out of
- * range, a cycle. *ret is owned by the caller (build_plan_free). */
-int build_plan_new(const struct dockerfile *df, char **build_args, char **envp, const char *target,
-                   const struct build_platform *platform, struct build_plan **ret,
-                   struct st_error **err);
+ * range, a cycle. *ret is owned by the caller (dockerfile_plan_free). */
+int dockerfile_plan_new(const struct dockerfile *df, char **build_args, char **envp,
+                        const char *target, const struct dockerfile_platform *platform,
+                        struct dockerfile_plan **ret, struct st_error **err);
 
 /* Free P; NULL-safe; returns NULL. */
-struct build_plan *build_plan_free(struct build_plan *p);
+struct dockerfile_plan *dockerfile_plan_free(struct dockerfile_plan *p);
 
 /* The stage named or numbered NAME ("builder", "0"), or -1. */
-int build_plan_stage_lookup(const struct build_plan *p, const char *name);
+int dockerfile_plan_stage_lookup(const struct dockerfile_plan *p, const char *name);
 
 /* The value of the predefined argument NAME (TARGETPLATFORM, TARGETOS, TARGETARCH,
  * TARGETVARIANT, BUILDPLATFORM, BUILDOS, BUILDARCH, BUILDVARIANT) for PLATFORM, or NULL;
  * caller frees. */
-char *build_plan_predefined_arg(const struct build_platform *platform, const char *name);
+char *dockerfile_plan_predefined_arg(const struct dockerfile_platform *platform, const char *name);
 
 /* True for the proxy arguments Docker passes to RUN without an ARG (HTTP_PROXY, https_proxy,
  * NO_PROXY, ALL_PROXY, FTP_PROXY and their lower-case forms) and keeps out of the history. */
-bool build_plan_is_proxy_arg(const char *name);
+bool dockerfile_plan_is_proxy_arg(const char *name);
 
-DEFINE_CLEANUP_FUNC(struct build_plan *, build_plan_free)
-#define _cleanup_build_plan_ _cleanup_(build_plan_freep)
+DEFINE_CLEANUP_FUNC(struct dockerfile_plan *, dockerfile_plan_free)
+#define _cleanup_dockerfile_plan_ _cleanup_(dockerfile_plan_freep)

@@ -3,17 +3,17 @@
 #include "dockerfile/plan.h"
 #include "tap.h"
 
-static const struct build_platform amd64 = { "linux", "amd64", "" };
+static const struct dockerfile_platform amd64 = { "linux", "amd64", "" };
 
-static struct build_plan *plan(const char *text, char **args, const char *target,
-                               struct st_error **err)
+static struct dockerfile_plan *plan(const char *text, char **args, const char *target,
+                                    struct st_error **err)
 {
         _cleanup_dockerfile_ struct dockerfile *df = NULL;
         if (dockerfile_parse("Dockerfile", text, strlen(text), &df, err) < 0)
                 return NULL;
         char *envp[] = { "FROMENV=fromenv", NULL };
-        struct build_plan *p = NULL;
-        if (build_plan_new(df, args, envp, target, &amd64, &p, err) < 0)
+        struct dockerfile_plan *p = NULL;
+        if (dockerfile_plan_new(df, args, envp, target, &amd64, &p, err) < 0)
                 return NULL;
         return p;
 }
@@ -21,7 +21,7 @@ static struct build_plan *plan(const char *text, char **args, const char *target
 TEST(single_stage)
 {
         _cleanup_error_ struct st_error *e = NULL;
-        _cleanup_build_plan_ struct build_plan *p =
+        _cleanup_dockerfile_plan_ struct dockerfile_plan *p =
                 plan("FROM busybox\nRUN true\n", NULL, NULL, &e);
         ASSERT_TRUE(p);
         ASSERT_EQ(p->n_stages, 1);
@@ -36,7 +36,7 @@ TEST(global_args_in_from)
 {
         _cleanup_error_ struct st_error *e = NULL;
         char *args[] = { "TAG=1.36", NULL };
-        _cleanup_build_plan_ struct build_plan *p =
+        _cleanup_dockerfile_plan_ struct dockerfile_plan *p =
                 plan("ARG BASE=busybox\nARG TAG=latest\nFROM ${BASE}:${TAG} AS b\n"
                      "FROM --platform=$BUILDPLATFORM $BASE\n",
                      args, NULL, &e);
@@ -59,7 +59,7 @@ TEST(stages_target_and_needed)
                          "COPY --from=0 /etc/passwd /etc/\n"
                          "RUN --mount=type=bind,from=tools,target=/t true\n";
         _cleanup_error_ struct st_error *e = NULL;
-        _cleanup_build_plan_ struct build_plan *p = plan(df, NULL, NULL, &e);
+        _cleanup_dockerfile_plan_ struct dockerfile_plan *p = plan(df, NULL, NULL, &e);
         ASSERT_TRUE(p);
         ASSERT_EQ(p->n_stages, 4);
         ASSERT_EQ(p->target, 3);
@@ -68,7 +68,7 @@ TEST(stages_target_and_needed)
         ASSERT_TRUE(!p->stages[2].needed);
         ASSERT_TRUE(strv_contains(p->stages[3].images, "tools"));
         _cleanup_error_ struct st_error *e2 = NULL;
-        _cleanup_build_plan_ struct build_plan *q = plan(df, NULL, "Build", &e2);
+        _cleanup_dockerfile_plan_ struct dockerfile_plan *q = plan(df, NULL, "Build", &e2);
         ASSERT_TRUE(q);
         ASSERT_EQ(q->target, 1);
         ASSERT_TRUE(!q->stages[3].needed && !q->stages[2].needed && q->stages[0].needed);
@@ -79,7 +79,7 @@ TEST(stage_args_and_env_in_from_flags)
         const char *df = "ARG SRC=build\nFROM busybox AS build\nFROM busybox AS other\n"
                          "FROM busybox\nARG SRC\nENV X=$SRC\nCOPY --from=${X} /a /b\n";
         _cleanup_error_ struct st_error *e = NULL;
-        _cleanup_build_plan_ struct build_plan *p = plan(df, NULL, NULL, &e);
+        _cleanup_dockerfile_plan_ struct dockerfile_plan *p = plan(df, NULL, NULL, &e);
         ASSERT_TRUE(p);
         ASSERT_EQ(p->stages[2].n_deps, 1);
         ASSERT_EQ(p->stages[2].deps[0], 0);
@@ -90,7 +90,7 @@ TEST(unused_build_args)
 {
         char *args[] = { "USED=1", "UNUSED=2", "HTTP_PROXY=x", "FROMENV", "NOTSET", NULL };
         _cleanup_error_ struct st_error *e = NULL;
-        _cleanup_build_plan_ struct build_plan *p =
+        _cleanup_dockerfile_plan_ struct dockerfile_plan *p =
                 plan("FROM busybox AS a\nARG UNUSED\nFROM busybox\nARG USED\nARG FROMENV\n", args,
                      NULL, &e);
         ASSERT_TRUE(p);
@@ -117,7 +117,7 @@ TEST(errors)
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 _cleanup_error_ struct st_error *e = NULL;
-                _cleanup_build_plan_ struct build_plan *p =
+                _cleanup_dockerfile_plan_ struct dockerfile_plan *p =
                         plan(cases[i].df, NULL, cases[i].target, &e);
                 ASSERT_TRUE(!p);
                 if (!strstr(st_error_msg(e), cases[i].msg))
@@ -127,14 +127,14 @@ TEST(errors)
 
 TEST(predefined_args)
 {
-        static const struct build_platform arm = { "linux", "arm64", "v8" };
-        _cleanup_free_ char *a = build_plan_predefined_arg(&arm, "TARGETPLATFORM");
-        _cleanup_free_ char *b = build_plan_predefined_arg(&arm, "BUILDVARIANT");
-        _cleanup_free_ char *c = build_plan_predefined_arg(&arm, "OTHER");
+        static const struct dockerfile_platform arm = { "linux", "arm64", "v8" };
+        _cleanup_free_ char *a = dockerfile_plan_predefined_arg(&arm, "TARGETPLATFORM");
+        _cleanup_free_ char *b = dockerfile_plan_predefined_arg(&arm, "BUILDVARIANT");
+        _cleanup_free_ char *c = dockerfile_plan_predefined_arg(&arm, "OTHER");
         ASSERT_STREQ(a, "linux/arm64/v8");
         ASSERT_STREQ(b, "v8");
         ASSERT_TRUE(!c);
-        ASSERT_TRUE(build_plan_is_proxy_arg("https_proxy"));
-        ASSERT_TRUE(build_plan_is_proxy_arg("NO_PROXY"));
-        ASSERT_TRUE(!build_plan_is_proxy_arg("Http_Proxy"));
+        ASSERT_TRUE(dockerfile_plan_is_proxy_arg("https_proxy"));
+        ASSERT_TRUE(dockerfile_plan_is_proxy_arg("NO_PROXY"));
+        ASSERT_TRUE(!dockerfile_plan_is_proxy_arg("Http_Proxy"));
 }
