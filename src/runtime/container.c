@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -130,8 +131,8 @@ int runtime_cleanup_leftovers(const struct runtime_host *h, const struct store_c
         return runtime_overlay_unmount(merged, err);
 }
 
-/* Replace *C with a fresh copy from the store. */
-static int reload(const struct runtime_host *h, struct store_container *c, struct st_error **err)
+int runtime_container_reload(const struct runtime_host *h, struct store_container *c,
+                             struct st_error **err)
 {
         _cleanup_store_container_ struct store_container *n = NULL;
         int r = store_container_lookup(h->store, c->id, &n, err);
@@ -150,7 +151,7 @@ int runtime_container_refresh(const struct runtime_host *h, struct store_contain
             runtime_pid_alive(c->monitor_pid, c->monitor_start))
                 return 0;
         /* both gone; unless the monitor recorded the end just now, nobody will */
-        int r = reload(h, c, err);
+        int r = runtime_container_reload(h, c, err);
         if (r < 0 || c->state != STORE_CONTAINER_RUNNING)
                 return r < 0 ? r : 1;
         (void)runtime_cleanup_leftovers(h, c, NULL);
@@ -197,7 +198,7 @@ static int wait_not_running(const struct runtime_host *h, struct store_container
                             struct st_error **err)
 {
         for (int waited = 0;; waited += POLL_MS) {
-                int r = reload(h, c, err);
+                int r = runtime_container_reload(h, c, err);
                 if (r >= 0)
                         r = runtime_container_refresh(h, c, err);
                 if (r < 0)
@@ -264,7 +265,19 @@ int runtime_container_wait(const struct runtime_host *h, const char *id, int *re
 int runtime_container_remove(const struct runtime_host *h, struct store_container *c, bool force,
                              struct st_error **err)
 {
-        int r = runtime_container_refresh(h, c, err);
+        /* the container's lock: not while a start is under way (see start.c) */
+        _cleanup_free_ char *dir = store_container_dir(h->store, c->id);
+        _cleanup_close_ int lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        while (lock >= 0 && flock(lock, LOCK_EX) < 0 && errno == EINTR)
+                ;
+        _cleanup_error_ struct st_error *gone = NULL;
+        int r = runtime_container_reload(h, c, &gone);
+        if (r == ST_E_NOT_FOUND)
+                return 0; /* removed meanwhile (its monitor, for --rm) */
+        if (r >= 0)
+                r = runtime_container_refresh(h, c, err);
+        else
+                st_error_set(err, r, "%s", st_error_msg(gone));
         if (r < 0)
                 return r;
         if (c->state == STORE_CONTAINER_RUNNING) {
@@ -275,13 +288,15 @@ int runtime_container_remove(const struct runtime_host *h, struct store_containe
                                             c->id);
                 _cleanup_error_ struct st_error *kerr = NULL;
                 (void)runtime_container_kill(h, c, SIGKILL, &kerr);
-                r = wait_not_running(h, c, 30000, err);
+                _cleanup_error_ struct st_error *werr = NULL;
+                r = wait_not_running(h, c, 30000, &werr);
                 if (r == ST_E_NOT_FOUND)
                         return 0; /* its monitor removed it (--rm) */
-                if (r <= 0)
-                        return r < 0 ? r
-                                     : st_error_set(err, ST_E_RUNTIME,
-                                                    "container %.12s did not stop", c->id);
+                if (r < 0)
+                        return st_error_set(err, r, "%s", st_error_msg(werr));
+                if (r == 0)
+                        return st_error_set(err, ST_E_RUNTIME, "container %.12s did not stop",
+                                            c->id);
         }
         r = runtime_cleanup_leftovers(h, c, err);
         if (r < 0)

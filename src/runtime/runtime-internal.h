@@ -38,6 +38,10 @@ int64_t runtime_now_ns(void);
 int runtime_oci_for(const struct runtime_host *h, const struct store_container *c,
                     struct runtime_oci **ret, struct st_error **err);
 
+/* Replace *C with a fresh copy of its record (ST_E_NOT_FOUND if it was removed). */
+int runtime_container_reload(const struct runtime_host *h, struct store_container *c,
+                             struct st_error **err);
+
 /* Remove the runtime state and the rootfs mount a container that is not running left. */
 int runtime_cleanup_leftovers(const struct runtime_host *h, const struct store_container *c,
                               struct st_error **err);

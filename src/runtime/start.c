@@ -5,6 +5,7 @@
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -511,9 +512,11 @@ static int finish(struct start *st, int status, struct st_error **err)
         return r < 0 ? st_error_set(err, r, "%s", st_error_msg(e)) : 0;
 }
 
-static int start_common(struct start *st, bool interactive, struct st_error **err)
+static int start_locked(struct start *st, bool interactive, struct st_error **err)
 {
-        int r = runtime_container_refresh(st->h, st->c, err);
+        int r = runtime_container_reload(st->h, st->c, err);
+        if (r >= 0)
+                r = runtime_container_refresh(st->h, st->c, err);
         if (r < 0)
                 return r;
         if (st->c->state == STORE_CONTAINER_RUNNING)
@@ -527,6 +530,18 @@ static int start_common(struct start *st, bool interactive, struct st_error **er
         if (r < 0)
                 return start_failed(st, r, err);
         return 0;
+}
+
+/* Start under the container's lock (a flock on its directory) so that two starts, or a start
+ * and an rm, never interleave; the state is read again once the lock is held. */
+static int start_common(struct start *st, bool interactive, struct st_error **err)
+{
+        while (flock(st->dir_fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return st_error_set_errno(err, -errno, "lock container %.12s", st->c->id);
+        int r = start_locked(st, interactive, err);
+        (void)flock(st->dir_fd, LOCK_UN);
+        return r;
 }
 
 /* ----- in the foreground ----- */

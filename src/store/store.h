@@ -327,9 +327,10 @@ struct store_container_new {
 };
 
 /* Create a container: its directory (upper/, work/, merged/) staged in tmp/ and renamed into
- * containers/<id>/, then its row and layer references in one transaction. Holds the store
- * lock shared. A taken name is ST_E_IN_USE with Docker's "Conflict. The container name …"
- * message; an invalid one ST_E_USAGE. Caller frees *ret with store_container_free. */
+ * containers/<id>/, then its row and layer references in one transaction. Takes the store lock
+ * shared and leaves it held (the caller unlocks once it no longer needs the image). A taken name is
+ * ST_E_IN_USE with Docker's "Conflict. The container name …" message; an invalid one ST_E_USAGE.
+ * Caller frees *ret with store_container_free. */
 int store_container_create(struct store *s, const struct store_container_new *n,
                            struct store_container **ret, struct st_error **err);
 

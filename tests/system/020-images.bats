@@ -18,7 +18,7 @@ import_bb() {
     run_strata images
     [ "${lines[0]}" = "REPOSITORY   TAG       IMAGE ID       CREATED          SIZE" ] ||
         [[ "${lines[0]}" =~ ^REPOSITORY\ +TAG\ +IMAGE\ ID\ +CREATED\ +SIZE$ ]]
-    [[ "${lines[1]}" =~ ^busybox\ +latest\ +${ID:7:12}\ +(Less\ than\ a\ second|[0-9]+\ seconds)\ ago\ +[0-9.]+MB$ ]]
+    [[ "${lines[1]}" =~ ^busybox\ +latest\ +${ID:7:12}\ +(Less\ than\ a\ second|[0-9]+\ seconds?)\ ago\ +[0-9.]+MB$ ]]
 }
 
 @test "an image with two tags shows twice; -q prints its ID once" {

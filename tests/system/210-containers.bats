@@ -263,3 +263,16 @@ two"
     run_strata container ls -aq
     expect_output ""
 }
+
+@test "two starts at once: one runs the container, the other finds it running" {
+    import_run_image
+    run_strata create --name once busybox sleep 60
+    "$STRATA" start once >"$TESTDIR/a" 2>&1 &
+    "$STRATA" start once >"$TESTDIR/b" 2>&1 || true
+    wait $! || true
+    cat "$TESTDIR/a" "$TESTDIR/b" | grep -c "already running" | grep -qx 1
+    run_strata ps --format '{{.Names}} {{.State}}'
+    expect_output "once running"
+    run_strata rm -f once
+    ! grep -q "$STRATA_ROOT" /proc/mounts
+}
