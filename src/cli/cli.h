@@ -62,6 +62,8 @@ int cli_parse_bool(const char *s, bool *ret);
 bool cli_confirm(const char *msg);
 
 /* The verbs (cmd-*.c). */
+int verb_build(struct cli *c, int argc, char **argv);
+int verb_builder(struct cli *c, int argc, char **argv);
 int verb_import(struct cli *c, int argc, char **argv);
 int verb_images(struct cli *c, int argc, char **argv);
 int verb_tag(struct cli *c, int argc, char **argv);

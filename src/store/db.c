@@ -76,6 +76,22 @@ static const char *const migrations[] = {
         "  repository TEXT NOT NULL,"
         "  added INTEGER NOT NULL,"
         "  PRIMARY KEY (digest, registry, repository));",
+        /* 4: the build cache: a step's key to the layer it made, or a build's key to its image.
+         * Its layers and blobs are live for gc (store_build_cache_prune drops the rows). */
+        "CREATE TABLE build_cache ("
+        "  key TEXT PRIMARY KEY,"
+        "  chain_id TEXT,"
+        "  diff_id TEXT,"
+        "  digest TEXT,"
+        "  media_type TEXT,"
+        "  blob_size INTEGER NOT NULL DEFAULT 0,"
+        "  size INTEGER NOT NULL DEFAULT 0,"
+        "  created TEXT,"
+        "  created_by TEXT,"
+        "  image_id TEXT,"
+        "  added INTEGER NOT NULL);"
+        "CREATE INDEX build_cache_chain ON build_cache(chain_id);"
+        "CREATE INDEX build_cache_digest ON build_cache(digest);",
 };
 
 int db_error(struct store *s, int rc, const char *what, struct st_error **err)

@@ -18,20 +18,30 @@ struct gc_ctx {
 static int gc_rows(struct store *s, void *userdata, struct st_error **err)
 {
         struct gc_ctx *c = userdata;
-        /* a layer is live while an image or a container (whose image may be gone) uses it */
-        int r = db_query_strv(s,
-                              "SELECT chain_id FROM layers WHERE chain_id NOT IN"
-                              " (SELECT chain_id FROM image_layers UNION"
-                              "  SELECT chain_id FROM container_layers)",
-                              NULL, &c->dead_layers, err);
+        /* a layer is live while an image, a container (whose image may be gone) or a build
+         * cache entry uses it, and so are the layers below a live one */
+        int r = db_exec(s,
+                        "CREATE TEMP TABLE IF NOT EXISTS gc_live (chain_id TEXT PRIMARY KEY);"
+                        "DELETE FROM gc_live;"
+                        "INSERT INTO gc_live WITH RECURSIVE live(c) AS ("
+                        " SELECT chain_id FROM image_layers UNION"
+                        " SELECT chain_id FROM container_layers UNION"
+                        " SELECT chain_id FROM build_cache WHERE chain_id IS NOT NULL UNION"
+                        " SELECT l.parent FROM layers l JOIN live ON l.chain_id = live.c"
+                        " WHERE l.parent IS NOT NULL) SELECT c FROM live;",
+                        err);
+        if (r >= 0)
+                r = db_query_strv(s,
+                                  "SELECT chain_id FROM layers WHERE chain_id NOT IN"
+                                  " (SELECT chain_id FROM gc_live)",
+                                  NULL, &c->dead_layers, err);
         if (r < 0)
                 return r;
-        r = db_exec(s,
-                    "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers"
-                    " UNION SELECT chain_id FROM container_layers);"
-                    "DELETE FROM layer_blobs WHERE digest NOT IN (SELECT digest FROM image_blobs);",
-                    err);
-        return r;
+        return db_exec(s,
+                       "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM gc_live);"
+                       "DELETE FROM layer_blobs WHERE digest NOT IN (SELECT digest FROM image_blobs"
+                       " UNION SELECT digest FROM build_cache WHERE digest IS NOT NULL);",
+                       err);
 }
 
 static bool row_exists(struct store *s, const char *sql, const char *arg)
@@ -67,7 +77,8 @@ static int gc_blob(struct store *s, const char *hex, void *u)
 {
         struct store_gc_stats *stats = u;
         _cleanup_free_ char *d = xasprintf("sha256:%s", hex);
-        if (digest_is_valid(d) && row_exists(s, "SELECT 1 FROM image_blobs WHERE digest = ?", d))
+        if (digest_is_valid(d) && (row_exists(s, "SELECT 1 FROM image_blobs WHERE digest = ?", d) ||
+                                   row_exists(s, "SELECT 1 FROM build_cache WHERE digest = ?", d)))
                 return 0;
         _cleanup_free_ char *p = xasprintf("blobs/sha256/%s", hex);
         struct stat st;

@@ -280,6 +280,7 @@ void store_loaded_free(struct store_loaded *l, size_t n);
  * itself is renamed into the layer store. DIR is gone afterwards, whatever the result. */
 int store_layer_from_dir(struct store *s, const char *dir, const char *parent,
                          struct store_layer_result *ret, struct st_error **err);
+
 /* ----- containers -----
  * A container is a row (its run configuration as JSON, its state) and a directory
  * ROOT/containers/<id>/ holding upper/ and work/ (the writable layer), merged/ (the mounted
@@ -408,3 +409,33 @@ struct store_pulled_image {
  * one transaction; its ID goes into RET_ID (DIGEST_STR_LEN + 1). */
 int store_image_commit_pulled(struct store *s, const struct store_pulled_image *img, char *ret_id,
                               struct st_error **err);
+
+/* ----- the build cache (cache.c) ----- */
+
+/* A build cache entry: the layer a step made (LAYER.chain_id empty for an image entry) or the
+ * image a whole build made (IMAGE_ID), with the history time and text of the step. */
+struct store_cache_entry {
+        struct store_layer_result layer;
+        char created[64];                  /* RFC 3339, or "" */
+        char image_id[DIGEST_STR_LEN + 1]; /* or "" */
+};
+
+/* Look up the cache entry KEY into *RET: 1 if found (and its layer and blob, or its image,
+ * still exist), 0 if not (*RET untouched). */
+int store_build_cache_get(struct store *s, const char *key, struct store_cache_entry *ret,
+                          struct st_error **err);
+
+/* Record E under KEY (replacing an older entry), with CREATED_BY for the history. */
+int store_build_cache_put(struct store *s, const char *key, const struct store_cache_entry *e,
+                          const char *created_by, struct st_error **err);
+
+/* Drop every build cache entry; their count into *RET_N (may be NULL). store_gc then frees
+ * the layers and blobs nothing else uses. */
+int store_build_cache_prune(struct store *s, uint64_t *ret_n, struct st_error **err);
+
+/* Record the image made of config CFG (CFG_LEN bytes, CREATED its RFC 3339 time) and the
+ * committed layers LAYERS[0..N) with an OCI manifest, tagged TAGS; its ID into RET_ID
+ * (DIGEST_STR_LEN + 1). */
+int store_image_create(struct store *s, const char *cfg, size_t cfg_len, const char *created,
+                       const struct store_layer_result *layers, size_t n, char **tags, char *ret_id,
+                       struct st_error **err);

@@ -1,0 +1,106 @@
+/* Internals of the builder shared between its files. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "build/build.h"
+#include "dockerfile/dockerfile.h"
+#include "dockerfile/expand.h"
+#include "dockerfile/ignore.h"
+#include "dockerfile/plan.h"
+#include "image/config.h"
+#include "store/store.h"
+
+/* What a stage has built so far. */
+struct build_state {
+        struct image_config *cfg;
+        struct store_layer_result *layers; /* bottom first */
+        size_t n_layers;
+        char key[DIGEST_STR_LEN + 1]; /* the running cache key */
+        char **args;                  /* "K=V" of the ARGs in scope, declaration order */
+        bool done;
+};
+
+struct builder {
+        struct store *s;
+        const struct build_opts *o;
+        struct dockerfile *df;
+        struct dockerfile_plan *plan;
+        struct dockerfile_ignore *ignore;
+        int context_fd;
+        struct build_state *states; /* one per stage */
+        unsigned next_id;           /* the next "#N" */
+        /* the step in progress */
+        unsigned step_id;
+        double step_start;
+        const char *stage_label; /* "build", "stage-0", or NULL with a single stage */
+        size_t step_no, n_steps;
+};
+
+/* A step's instruction, expanded as the builder needs it. */
+struct build_step {
+        const struct dockerfile_instruction *in;
+        char **words; /* the expanded arguments (exec form, or words) */
+};
+
+/* Seconds on a monotonic clock. */
+double build_now(void);
+
+/* Report EV through the callback. */
+void build_emit(struct builder *b, enum build_event_kind kind, const char *text);
+
+/* The value of NAME in ST's scope: ENV first, then ARGs in scope; NULL if unset. */
+const char *build_state_lookup(const struct build_state *st, const char *name);
+
+/* Expand WORD with ST's scope; caller frees *RET. */
+int build_expand(const struct builder *b, const struct build_state *st, const char *word,
+                 char **ret, struct st_error **err);
+
+/* The config's Env as a strv (caller frees). */
+char **build_state_env(const struct build_state *st);
+
+/* Add a layer (from a step or the cache) to ST with its history entry. */
+void build_state_add_layer(struct build_state *st, const struct store_layer_result *l,
+                           const char *created, const char *created_by);
+
+/* Mount ST's layers under a fresh overlay in the store's tmp dir: *RET_DIR holds upper/,
+ * work/ and merged/ (mounted). The caller unmounts merged and removes the dir. */
+int build_mount_state(struct builder *b, const struct build_state *st, char **ret_dir,
+                      struct st_error **err);
+
+/* Unmount DIR/merged and remove DIR, except DIR/upper when KEEP_UPPER. */
+void build_unmount_state(const char *dir, bool keep_upper);
+
+/* Steps that make a layer. */
+int build_step_run(struct builder *b, struct build_state *st,
+                   const struct dockerfile_instruction *in, struct st_error **err);
+int build_step_copy(struct builder *b, struct build_state *st,
+                    const struct dockerfile_instruction *in, struct st_error **err);
+
+/* Steps that only change the config. */
+int build_step_config(struct builder *b, struct build_state *st,
+                      const struct dockerfile_instruction *in, struct st_error **err);
+
+/* Commit the upper dir DIR/upper as ST's next layer, cached under KEY. */
+int build_commit_upper(struct builder *b, struct build_state *st, const char *dir, const char *key,
+                       const char *created_by, struct st_error **err);
+
+/* Look KEY up in the cache (unless --no-cache); on a hit add the layer to ST and report
+ * CACHED. Returns 1 on a hit. */
+int build_cache_try(struct builder *b, struct build_state *st, const char *key,
+                    const char *created_by, struct st_error **err);
+
+/* Start reporting a step NAME ("RUN make"). */
+void build_step_begin(struct builder *b, const char *name);
+
+/* The arguments of IN, each word expanded with ST's scope; caller frees. */
+int build_expand_args(const struct builder *b, const struct build_state *st,
+                      const struct dockerfile_instruction *in, char ***ret, struct st_error **err);
+
+/* The stage's SHELL, default ["/bin/sh", "-c"]; caller frees. */
+char **build_shell(const struct build_state *st);
+
+/* qsort comparator for char * elements. */
+int build_strcmp_ptr(const void *a, const void *b);

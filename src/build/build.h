@@ -1,0 +1,70 @@
+/* strata build: execute a Dockerfile's plan against a context into an image, one layer per
+ * RUN, COPY and ADD, with a layer cache keyed on each step's inputs. The library does not
+ * print: progress and step output go through a callback. docs/build.md has the rules. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "basic/error.h"
+#include "digest/digest.h"
+
+struct store;
+
+enum build_event_kind {
+        BUILD_EVENT_STEP,    /* a step starts: ID, NAME */
+        BUILD_EVENT_CACHED,  /* the step was found in the cache: ID */
+        BUILD_EVENT_OUTPUT,  /* one line of the step's output: ID, ELAPSED, TEXT */
+        BUILD_EVENT_DONE,    /* the step finished: ID, ELAPSED */
+        BUILD_EVENT_ERROR,   /* the step failed: ID, ELAPSED */
+        BUILD_EVENT_WARNING, /* TEXT */
+};
+
+struct build_event {
+        enum build_event_kind kind;
+        unsigned id;      /* BuildKit's "#N" */
+        const char *name; /* "[build 2/4] RUN make" */
+        const char *text;
+        double elapsed; /* seconds since the step started */
+};
+
+typedef void (*build_progress_fn)(void *userdata, const struct build_event *ev);
+
+struct build_opts {
+        const char *context;         /* the context directory, or NULL: empty */
+        const char *dockerfile_name; /* for messages: "Dockerfile" */
+        const char *dockerfile_path; /* its path (for NAME.dockerignore), or NULL (stdin) */
+        const char *dockerfile;      /* its text */
+        size_t dockerfile_len;
+        char **build_args;  /* "K=V" or "K" (from ENVP) */
+        char **envp;        /* the caller's environment */
+        const char *target; /* --target, or NULL */
+        bool no_cache;
+        char **labels;           /* "K=V" */
+        const char *network;     /* "host" (default) or "none" */
+        char **tags;             /* fully qualified */
+        const char *search_path; /* PATH for the OCI runtime */
+        build_progress_fn progress;
+        void *progress_data;
+};
+
+/* Build the image O describes into S; its ID into RET_ID (DIGEST_STR_LEN + 1), tagged with
+ * O->tags. A failing RUN is ST_E_RUNTIME with Docker's "process ... did not complete
+ * successfully: exit code: N"; a bad Dockerfile ST_E_PARSE with "FILE:LINE:COL: ...". */
+int build_image(struct store *s, const struct build_opts *o, char *ret_id, struct st_error **err);
+
+/* ----- pure parts, exposed for tests ----- */
+
+/* The next running cache key: sha256 over PARENT, a separator and each of PARTS (a strv). */
+void build_cache_key(const char *parent, char *const *parts, char *ret);
+
+/* BuildKit's history text of RUN: "RUN |2 A=1 B=2 /bin/sh -c make # buildkit" when ARGS (the
+ * "K=V" build args in scope) is not empty, else "RUN /bin/sh -c make # buildkit". ARGV is the
+ * command after SHELL is applied. Caller frees. */
+char *build_run_created_by(char *const *argv, char *const *args);
+
+/* Go's %q of a string slice: ["a" "b c"]; caller frees. */
+char *build_go_quote_strv(char *const *l);
+
+/* Go's %v of a string slice: [a b c]; caller frees. */
+char *build_go_strv(char *const *l);

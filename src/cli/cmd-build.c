@@ -1,0 +1,237 @@
+/* strata build: a Dockerfile and a context into an image; strata builder prune. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "basic/fileio.h"
+#include "basic/log.h"
+#include "basic/util.h"
+#include "build/build.h"
+#include "cli/cli.h"
+#include "dockerfile/dockerfile.h"
+#include "image/reference.h"
+
+extern char **environ;
+
+struct build_args {
+        struct build_opts o;
+        char **tags, **build_args, **labels;
+        const char *file;
+        const char *iidfile;
+        bool quiet;
+        unsigned last_id;
+};
+
+static void release(struct build_args *a)
+{
+        strv_free(a->tags);
+        strv_free(a->build_args);
+        strv_free(a->labels);
+}
+
+static int add_tag(struct build_args *a, const char *name)
+{
+        _cleanup_error_ struct st_error *err = NULL;
+        _cleanup_image_ref_ struct image_ref *ref = NULL;
+        if (image_ref_parse(name, &ref, &err) < 0 || ref->digest)
+                return -EINVAL;
+        strv_consume(&a->tags, image_ref_string(ref));
+        return 0;
+}
+
+static int on_flag(int opt, const char *arg, void *userdata)
+{
+        struct build_args *a = userdata;
+        switch (opt) {
+        case 't':
+                return add_tag(a, arg);
+        case 'f':
+                a->file = arg;
+                return 0;
+        case 'b':
+                strv_push(&a->build_args, arg);
+                return 0;
+        case 'T':
+                a->o.target = arg;
+                return 0;
+        case 'n':
+                a->o.no_cache = true;
+                return 0;
+        case 'l':
+                strv_push(&a->labels, arg);
+                return 0;
+        case 'N':
+                if (!streq(arg, "host") && !streq(arg, "none") && !streq(arg, "default"))
+                        return -EINVAL;
+                a->o.network = streq(arg, "default") ? "host" : arg;
+                return 0;
+        case 'P':
+                a->quiet = a->quiet || streq(arg, "quiet");
+                return streq(arg, "auto") || streq(arg, "plain") || streq(arg, "tty") ||
+                                       streq(arg, "quiet")
+                               ? 0
+                               : -EINVAL;
+        case 'q':
+                a->quiet = true;
+                return 0;
+        case 'i':
+                a->iidfile = arg;
+                return 0;
+        case 'p':
+                return streq(arg, "linux/amd64") || streq(arg, "linux") ? 0 : -EINVAL;
+        case 'u': /* --pull: images are local */
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
+static void progress(void *userdata, const struct build_event *ev)
+{
+        struct build_args *a = userdata;
+        if (ev->kind == BUILD_EVENT_WARNING) {
+                fprintf(stderr, "%s\n", ev->text);
+                return;
+        }
+        if (a->quiet)
+                return;
+        a->last_id = ev->id;
+        switch (ev->kind) {
+        case BUILD_EVENT_STEP:
+                fprintf(stderr, "#%u %s\n", ev->id, ev->name);
+                break;
+        case BUILD_EVENT_CACHED:
+                fprintf(stderr, "#%u CACHED\n", ev->id);
+                break;
+        case BUILD_EVENT_OUTPUT:
+                fprintf(stderr, "#%u %.3f %s\n", ev->id, ev->elapsed, ev->text);
+                break;
+        case BUILD_EVENT_DONE:
+                fprintf(stderr, "#%u DONE %.1fs\n", ev->id, ev->elapsed);
+                break;
+        case BUILD_EVENT_ERROR:
+                fprintf(stderr, "#%u ERROR\n", ev->id);
+                break;
+        default:
+                break;
+        }
+        fflush(stderr);
+}
+
+static int read_dockerfile(struct build_args *a, const char *context, char **ret_buf,
+                           size_t *ret_len, char **ret_path)
+{
+        _cleanup_free_ char *path = NULL;
+        if (a->file && streq(a->file, "-"))
+                return read_full_fd(STDIN_FILENO, DOCKERFILE_SIZE_MAX, ret_buf, ret_len);
+        if (!context && !a->file)
+                return read_full_fd(STDIN_FILENO, DOCKERFILE_SIZE_MAX, ret_buf, ret_len);
+        path = a->file ? xstrdup(a->file) : xasprintf("%s/Dockerfile", context);
+        int r = read_full_file_at(AT_FDCWD, path, DOCKERFILE_SIZE_MAX, ret_buf, ret_len);
+        if (r < 0)
+                return r;
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+static int write_iidfile(const char *path, const char *id)
+{
+        int r = write_file_atomic_at(AT_FDCWD, path, id, strlen(id), 0644);
+        if (r < 0)
+                log_error("write '%s': %s", path, strerror(-r));
+        return r;
+}
+
+static int do_build(struct cli *c, struct build_args *a, const char *context)
+{
+        _cleanup_free_ char *buf = NULL, *path = NULL;
+        size_t len = 0;
+        int r = read_dockerfile(a, context, &buf, &len, &path);
+        if (r < 0) {
+                log_error("failed to read dockerfile: %s", strerror(-r));
+                return EXIT_FAIL;
+        }
+        if (cli_store(c) < 0)
+                return EXIT_FAIL;
+        const char *slash = path ? strrchr(path, '/') : NULL;
+        a->o.context = context;
+        a->o.dockerfile_name = path ? (slash ? slash + 1 : path) : "Dockerfile";
+        a->o.dockerfile_path = path;
+        a->o.dockerfile = buf;
+        a->o.dockerfile_len = len;
+        a->o.build_args = a->build_args;
+        a->o.envp = environ;
+        a->o.labels = a->labels;
+        a->o.tags = a->tags;
+        a->o.search_path = getenv("PATH");
+        a->o.progress = progress;
+        a->o.progress_data = a;
+        char id[DIGEST_STR_LEN + 1];
+        _cleanup_error_ struct st_error *err = NULL;
+        if (build_image(c->store, &a->o, id, &err) < 0)
+                return cli_fail(err);
+        if (a->quiet)
+                printf("%s\n", id);
+        else
+                fprintf(stderr, "#%u writing image %s done\n", a->last_id + 1, id);
+        STRV_FOREACH(t, a->tags)
+                if (!a->quiet)
+                        fprintf(stderr, "#%u naming to %s done\n", a->last_id + 1, *t);
+        if (a->iidfile && write_iidfile(a->iidfile, id) < 0)
+                return EXIT_FAIL;
+        return EXIT_OK;
+}
+
+int verb_build(struct cli *c, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "tag", required_argument, NULL, 't' },
+                { "file", required_argument, NULL, 'f' },
+                { "build-arg", required_argument, NULL, 'b' },
+                { "target", required_argument, NULL, 'T' },
+                { "no-cache", no_argument, NULL, 'n' },
+                { "label", required_argument, NULL, 'l' },
+                { "network", required_argument, NULL, 'N' },
+                { "progress", required_argument, NULL, 'P' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "iidfile", required_argument, NULL, 'i' },
+                { "platform", required_argument, NULL, 'p' },
+                { "pull", no_argument, NULL, 'u' },
+                { "help", no_argument, NULL, 'H' },
+                {},
+        };
+        struct build_args a = { 0 };
+        int ex = 0;
+        int i = cli_parse_flags("build", argc, argv, "t:f:qH", opts, on_flag, &a, 1, &ex);
+        if (i < 0) {
+                release(&a);
+                return ex;
+        }
+        if (argc - i != 1) {
+                release(&a);
+                return cli_usage_error("build", "\"build\" requires exactly 1 argument");
+        }
+        const char *context = streq(argv[i], "-") ? NULL : argv[i];
+        ex = do_build(c, &a, context);
+        release(&a);
+        return ex;
+}
+
+int verb_builder(struct cli *c, int argc, char **argv)
+{
+        if (argc < 2 || !streq(argv[1], "prune"))
+                return cli_usage_error("builder", "usage: strata builder prune [-f]");
+        if (cli_store(c) < 0)
+                return EXIT_FAIL;
+        _cleanup_error_ struct st_error *err = NULL;
+        uint64_t n = 0;
+        struct store_gc_stats stats = { 0 };
+        if (store_build_cache_prune(c->store, &n, &err) < 0 || store_gc(c->store, &stats, &err) < 0)
+                return cli_fail(err);
+        printf("Deleted build cache objects: %llu\n", (unsigned long long)n);
+        printf("Total reclaimed space: %llu B\n", (unsigned long long)stats.bytes_freed);
+        return EXIT_OK;
+}

@@ -1,0 +1,107 @@
+/* The build cache table: step keys to layers, build keys to images. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "basic/util.h"
+#include "store/store-internal.h"
+
+static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+        const unsigned char *t = sqlite3_column_text(st, col);
+        dst[0] = 0;
+        if (t && strlen((const char *)t) < size)
+                memcpy(dst, t, strlen((const char *)t) + 1);
+}
+
+static bool entry_alive(struct store *s, const struct store_cache_entry *e)
+{
+        if (e->image_id[0]) {
+                _cleanup_store_image_ struct store_image *img = NULL;
+                return store_image_lookup(s, e->image_id, &img, NULL) >= 0;
+        }
+        _cleanup_store_layer_ struct store_layer *l = NULL;
+        return e->layer.chain_id[0] && store_layer_get(s, e->layer.chain_id, &l, NULL) >= 0 &&
+               store_blob_exists(s, e->layer.digest);
+}
+
+int store_build_cache_get(struct store *s, const char *key, struct store_cache_entry *ret,
+                          struct st_error **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(s,
+                           "SELECT chain_id, diff_id, digest, media_type, blob_size, size,"
+                           " created, image_id FROM build_cache WHERE key = ?",
+                           &st, err);
+        if (r < 0)
+                return r;
+        db_bind_text(st, 1, key);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return 0;
+        if (rc != SQLITE_ROW)
+                return db_error(s, rc, "build cache lookup", err);
+        struct store_cache_entry e = { 0 };
+        copy_col(st, 0, e.layer.chain_id, sizeof(e.layer.chain_id));
+        copy_col(st, 1, e.layer.diff_id, sizeof(e.layer.diff_id));
+        copy_col(st, 2, e.layer.digest, sizeof(e.layer.digest));
+        copy_col(st, 3, e.layer.media_type, sizeof(e.layer.media_type));
+        e.layer.blob_size = (uint64_t)sqlite3_column_int64(st, 4);
+        e.layer.size = (uint64_t)sqlite3_column_int64(st, 5);
+        copy_col(st, 6, e.created, sizeof(e.created));
+        copy_col(st, 7, e.image_id, sizeof(e.image_id));
+        if (!entry_alive(s, &e))
+                return 0;
+        *ret = e;
+        return 1;
+}
+
+static const char *nonempty(const char *s)
+{
+        return s && *s ? s : NULL;
+}
+
+int store_build_cache_put(struct store *s, const char *key, const struct store_cache_entry *e,
+                          const char *created_by, struct st_error **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(s,
+                           "INSERT OR REPLACE INTO build_cache (key, chain_id, diff_id, digest,"
+                           " media_type, blob_size, size, created, created_by, image_id, added)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           &st, err);
+        if (r < 0)
+                return r;
+        db_bind_text(st, 1, key);
+        db_bind_text(st, 2, nonempty(e->layer.chain_id));
+        db_bind_text(st, 3, nonempty(e->layer.diff_id));
+        db_bind_text(st, 4, nonempty(e->layer.digest));
+        db_bind_text(st, 5, nonempty(e->layer.media_type));
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)e->layer.blob_size);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)e->layer.size);
+        db_bind_text(st, 8, nonempty(e->created));
+        db_bind_text(st, 9, created_by);
+        db_bind_text(st, 10, nonempty(e->image_id));
+        sqlite3_bind_int64(st, 11, (sqlite3_int64)time(NULL));
+        return db_step_done(s, st, err);
+}
+
+int store_build_cache_prune(struct store *s, uint64_t *ret_n, struct st_error **err)
+{
+        int r = store_lock(s, true, err);
+        if (r >= 0)
+                r = db_exec(s, "DELETE FROM build_cache", err);
+        if (r < 0)
+                return r;
+        if (ret_n)
+                *ret_n = (uint64_t)sqlite3_changes(s->db);
+        return 0;
+}
+
+int store_image_create(struct store *s, const char *cfg, size_t cfg_len, const char *created,
+                       const struct store_layer_result *layers, size_t n, char **tags, char *ret_id,
+                       struct st_error **err)
+{
+        return store_image_commit(s, cfg, cfg_len, created, NULL, 0, NULL, layers, n, tags, ret_id,
+                                  err);
+}
