@@ -10,8 +10,7 @@
 #include "cli/cli.h"
 
 static const struct cli_verb verbs[] = {
-        { "build", verb_build,
-          "strata build [OPTIONS] PATH|-",
+        { "build", verb_build, "strata build [OPTIONS] PATH|-",
           "Build an image from a Dockerfile" },
         { "builder", verb_builder, "strata builder prune", "Remove the build cache" },
         { "images", verb_images, "strata images [OPTIONS] [REPOSITORY[:TAG]]", "List images" },
