@@ -10,6 +10,7 @@
 #include "basic/log.h"
 #include "basic/util.h"
 #include "cli/cli.h"
+#include "cli/remote.h"
 #include "runtime/container.h"
 
 #define ENV_FILE_MAX (1024 * 1024)
@@ -18,7 +19,7 @@
 struct run_args {
         bool rm, detach, interactive, tty, read_only, privileged;
         const char *name, *workdir, *user, *entrypoint, *hostname, *network, *runtime;
-        const char *memory, *cpus, *pids_limit;
+        const char *memory, *cpus, *pids_limit, *pull;
         char **env, **env_files, **volumes, **tmpfs, **cap_add, **cap_drop, **ulimits;
 };
 
@@ -57,6 +58,7 @@ static const struct run_flag run_flags[] = {
         F("pids-limit", 0x10b, FLAG_STR, pids_limit),
         F("ulimit", 0x10c, FLAG_STRV, ulimits),
         F("runtime", 0x10d, FLAG_STR, runtime),
+        F("pull", 0x10f, FLAG_STR, pull),
         F("rm", 0x10e, FLAG_BOOL, rm),
         F("interactive", 'i', FLAG_BOOL, interactive),
         F("tty", 't', FLAG_BOOL, tty),
@@ -269,11 +271,14 @@ static int run_or_create(struct cli *c, const char *verb, int argc, char **argv)
         extern char **environ;
         _cleanup_store_container_ struct store_container *ct = NULL;
         struct runtime_host h;
+        const char *image = argv[r];
         r = make_options(&a, argv[r], argv + r + 1, &o, &env, &err);
         if (r >= 0 && cli_store(c) < 0) {
                 run_args_release(&a);
                 return EXIT_USAGE;
         }
+        if (r >= 0)
+                r = cli_image_ensure(c, image, a.pull, &err);
         if (r >= 0) {
                 cli_runtime_host(c, &h);
                 r = runtime_container_create(&h, &o, a.name, environ, &ct, &err);

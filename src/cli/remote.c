@@ -8,6 +8,7 @@
 #include "basic/format.h"
 #include "basic/util.h"
 #include "cli/cli.h"
+#include "image/reference.h"
 
 #define BAR_WIDTH 50
 
@@ -175,4 +176,55 @@ void cli_progress_event(const struct registry_event *ev, void *userdata)
                         fprintf(p->f, "%s: %s\n", ev->id, text);
         }
         fflush(p->f);
+}
+
+/* True if NAME is in the store; false if it is not; < 0 for any other failure. */
+static int image_present(struct cli *c, const char *name, struct st_error **err)
+{
+        _cleanup_store_image_ struct store_image *img = NULL;
+        _cleanup_error_ struct st_error *e = NULL;
+        int r = store_image_lookup(c->store, name, &img, &e);
+        if (r >= 0)
+                return 1;
+        if (st_error_code(e) == ST_E_NOT_FOUND)
+                return 0;
+        return st_error_take(&e, r, err);
+}
+
+int cli_image_ensure(struct cli *c, const char *name, const char *policy, struct st_error **err)
+{
+        policy = policy ?: "missing";
+        if (streq(policy, "never"))
+                return 0;
+        if (!streq(policy, "missing") && !streq(policy, "always"))
+                return st_error_set(err, ST_E_USAGE,
+                                    "invalid pull policy '%s': use always, missing or never",
+                                    policy);
+        _cleanup_image_ref_ struct image_ref *ref = NULL;
+        if (image_ref_parse(name, &ref, NULL) < 0)
+                return 0;
+        int r;
+        if (streq(policy, "missing")) {
+                r = image_present(c, name, err);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                _cleanup_free_ char *fam = image_ref_familiar_string(ref);
+                fprintf(stderr, "Unable to find image '%s' locally\n", fam);
+        }
+        _cleanup_registry_ctx_ struct registry_ctx *ctx = NULL;
+        r = cli_registry_ctx(-1, &ctx, err);
+        if (r < 0)
+                return r;
+        struct cli_progress *p = cli_progress_new(stderr, false, false);
+        struct registry_pull_opts o = { .progress = cli_progress_event, .userdata = p };
+        struct registry_pull_result res;
+        r = registry_pull(ctx, c->store, ref, &o, &res, err);
+        cli_progress_free(p);
+        if (r < 0) {
+                st_error_wrap(err, "pull '%s'", name);
+                return r;
+        }
+        fprintf(stderr, "Digest: %s\nStatus: %s for %s\n", res.digest,
+                res.downloaded ? "Downloaded newer image" : "Image is up to date", name);
+        return 0;
 }

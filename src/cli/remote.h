@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cli/cli.h"
 #include "registry/registry.h"
 
 /* A registry context: STRATA_CONFIG_DIR (default /etc/strata), credentials from
@@ -29,3 +30,10 @@ void cli_progress_free(struct cli_progress *p);
 
 /* A registry_progress_fn; USERDATA is a struct cli_progress. */
 void cli_progress_event(const struct registry_event *ev, void *userdata);
+
+/* Make sure the image NAME is in C's store as the pull POLICY wants it: "missing" (default,
+ * NULL) pulls only when NAME is a reference the store lacks, "always" pulls every time, "never"
+ * never does. Progress goes to stderr, after Docker's "Unable to find image … locally". A name
+ * that is not a reference (an ID) is left for the caller's lookup to report. C's store must be
+ * open. */
+int cli_image_ensure(struct cli *c, const char *name, const char *policy, struct st_error **err);
