@@ -97,6 +97,12 @@ int verb_ps(struct cli *c, int argc, char **argv);
 int verb_logs(struct cli *c, int argc, char **argv);
 int verb_container(struct cli *c, int argc, char **argv);
 int verb_container_monitor(struct cli *c, int argc, char **argv);
+int verb_exec(struct cli *c, int argc, char **argv);
+int verb_diff(struct cli *c, int argc, char **argv);
+int verb_commit(struct cli *c, int argc, char **argv);
+int verb_export(struct cli *c, int argc, char **argv);
+int verb_rename(struct cli *c, int argc, char **argv);
+int verb_cp(struct cli *c, int argc, char **argv);
 
 /* ----- containers (cmd-run.c) ----- */
 struct runtime_host;

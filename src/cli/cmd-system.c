@@ -46,7 +46,9 @@ int verb_container(struct cli *c, int argc, char **argv)
                 { "run", verb_run },   { "create", verb_create },   { "start", verb_start },
                 { "stop", verb_stop }, { "kill", verb_kill },       { "restart", verb_restart },
                 { "wait", verb_wait }, { "rm", verb_rm },           { "remove", verb_rm },
-                { "logs", verb_logs }, { "inspect", verb_inspect },
+                { "logs", verb_logs }, { "inspect", verb_inspect }, { "exec", verb_exec },
+                { "diff", verb_diff }, { "commit", verb_commit },   { "export", verb_export },
+                { "cp", verb_cp },     { "rename", verb_rename },
         };
         return dispatch(c, "container", subs, ELEMENTSOF(subs), argc, argv);
 }

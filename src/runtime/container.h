@@ -96,3 +96,47 @@ json_t *runtime_container_config(const struct store_container *c);
 
 /* The path of C's log file; caller frees. */
 char *runtime_container_log_path(const struct runtime_host *h, const struct store_container *c);
+
+/* A container's merged rootfs, made available by runtime_container_rootfs. */
+struct runtime_rootfs {
+        char *path; /* the merged dir */
+        char *dir;  /* the container's directory */
+        int dir_fd; /* open (and flocked) while mounted here; else -1 */
+        bool mounted;
+};
+
+/* Make C's merged rootfs available at ret->path: a running container's own mount, else the
+ * overlay mounted here under the container's lock (so that no start interleaves) until
+ * runtime_container_rootfs_release, which unmounts it. */
+int runtime_container_rootfs(const struct runtime_host *h, struct store_container *c,
+                             struct runtime_rootfs *ret, struct st_error **err);
+
+/* Unmount (if mounted here) and unlock R; frees its fields. */
+void runtime_container_rootfs_release(struct runtime_rootfs *r);
+
+/* The changes of C's writable layer as Docker's `diff` lines ("A /new", "C /changed",
+ * "D /deleted"), sorted by path: whiteouts and opaque dirs that hide something are D, paths
+ * found in the image's layers C (directories only if their mode or owner differ), the rest A,
+ * and every ancestor of a change is C. The empty mount points the runtime adds (/dev, /proc,
+ * /sys, /etc/hosts, …) are left out, as Docker's init layer hides them. *ret is NULL if
+ * nothing changed; caller frees. */
+int runtime_container_diff(const struct runtime_host *h, const struct store_container *c,
+                           char ***ret, struct st_error **err);
+
+/* The options of `exec`. */
+struct runtime_exec_options {
+        char **cmd; /* the command and its arguments */
+        char **env; /* -e K=V (or K: taken from HOST_ENV) */
+        char *const *host_env;
+        const char *user;    /* -u, or NULL for the container's user */
+        const char *workdir; /* -w, or NULL for the container's working dir */
+        bool tty, interactive, detach, privileged;
+};
+
+/* Run O->cmd in the running container C (`runc exec`) with the container's process settings
+ * (capabilities, env, user, cwd) changed as O says. Attached to A unless O->detach; its exit
+ * status into *ret_status (0 when detached). ST_E_NOT_RUNNING ("container … is not running"),
+ * ST_E_CMD_NOT_FOUND, ST_E_CMD_CANNOT_INVOKE (Docker's 127 and 126), ST_E_RUNTIME. */
+int runtime_container_exec(const struct runtime_host *h, struct store_container *c,
+                           const struct runtime_exec_options *o, const struct runtime_attach *a,
+                           int *ret_status, struct st_error **err);

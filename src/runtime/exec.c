@@ -184,7 +184,8 @@ int runtime_oci_error_code(const char *msg)
 static int failed(const char *verb, const char *log, int status, struct st_error **err)
 {
         _cleanup_free_ char *msg = log_error_msg(log);
-        int code = streq(verb, "create") ? runtime_oci_error_code(msg) : ST_E_RUNTIME;
+        int code = streq(verb, "create") || streq(verb, "exec") ? runtime_oci_error_code(msg)
+                                                                : ST_E_RUNTIME;
         if (msg)
                 return st_error_set(err, code, "OCI runtime %s failed: %s", verb, msg);
         return st_error_set(err, code, "OCI runtime %s failed (exit status %d)", verb, status);
@@ -210,6 +211,30 @@ int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_cr
                 return st_error_set_errno(err, r, "run '%s'", rt->path);
         if (status != 0)
                 return failed("create", c->log, status, err);
+        return 0;
+}
+
+int runtime_oci_exec(const struct runtime_oci *rt, const struct runtime_oci_exec *e,
+                     struct st_error **err)
+{
+        (void)truncate(e->log, 0);
+        _cleanup_strv_ char **argv = base_argv(rt, e->log, "exec");
+        strv_push(&argv, "--detach");
+        strv_push(&argv, "--process");
+        strv_push(&argv, e->process);
+        strv_push(&argv, "--pid-file");
+        strv_push(&argv, e->pid_file);
+        if (e->console_socket) {
+                strv_push(&argv, "--console-socket");
+                strv_push(&argv, e->console_socket);
+        }
+        strv_push(&argv, e->id);
+        int status = 0;
+        int r = spawn_wait(rt, argv, e->stdio, &status);
+        if (r < 0)
+                return st_error_set_errno(err, r, "run '%s'", rt->path);
+        if (status != 0)
+                return failed("exec", e->log, status, err);
         return 0;
 }
 

@@ -38,6 +38,21 @@ struct runtime_oci_create {
 int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_create *c,
                        struct st_error **err);
 
+struct runtime_oci_exec {
+        const char *id;
+        const char *process;        /* the process.json to run */
+        const char *pid_file;       /* the runtime writes the process's host PID here */
+        const char *console_socket; /* with process.terminal: where the pty master is sent */
+        const char *log;            /* the runtime's JSON log for this call */
+        int stdio[3];               /* the process's stdin, stdout, stderr (-1: /dev/null) */
+};
+
+/* `runtime exec --detach`: a new process in the running container; it is started when this
+ * returns (a subreaper caller becomes its parent). Exec failures of the command are
+ * ST_E_CMD_NOT_FOUND or ST_E_CMD_CANNOT_INVOKE, any other failure ST_E_RUNTIME. */
+int runtime_oci_exec(const struct runtime_oci *rt, const struct runtime_oci_exec *e,
+                     struct st_error **err);
+
 /* `runtime start ID`: the container's process runs its command. */
 int runtime_oci_start(const struct runtime_oci *rt, const char *id, const char *log,
                       struct st_error **err);

@@ -20,6 +20,7 @@ int runtime_ulimit_parse(const char *s, char **ret_name, int64_t *ret_soft, int6
 int runtime_strcmp_ptr(const void *a, const void *b);
 
 struct runtime_host;
+struct store;
 struct runtime_oci;
 struct st_error;
 struct store_container;
@@ -41,6 +42,17 @@ int runtime_oci_for(const struct runtime_host *h, const struct store_container *
 /* Replace *C with a fresh copy of its record (ST_E_NOT_FOUND if it was removed). */
 int runtime_container_reload(const struct runtime_host *h, struct store_container *c,
                              struct st_error **err);
+
+/* Mount C's overlay rootfs on DIR/merged (DIR_FD open on DIR): its layers under DIR/upper. */
+int runtime_rootfs_mount(struct store *s, const struct store_container *c, const char *dir,
+                         int dir_fd, struct st_error **err);
+
+/* A console socket for the runtime to send a pty master to, in DIR (or /tmp where the path
+ * would be too long): its path (caller unlinks and frees) and listening fd. */
+int runtime_console_listen(const char *dir, char **ret_path, int *ret_fd, struct st_error **err);
+
+/* Accept the runtime's connection on SOCK and receive the pty master into *ret_master. */
+int runtime_console_receive(int sock, int *ret_master, struct st_error **err);
 
 /* Remove the runtime state and the rootfs mount a container that is not running left. */
 int runtime_cleanup_leftovers(const struct runtime_host *h, const struct store_container *c,

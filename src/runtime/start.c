@@ -96,31 +96,7 @@ static int start_init(struct start *st, const struct runtime_host *h, struct sto
 
 static int mount_rootfs(struct start *st, struct st_error **err)
 {
-        struct store *s = st->h->store;
-        _cleanup_strv_ char **lowers = NULL, **shorts = NULL;
-        for (size_t i = strv_length(st->c->chain_ids); i-- > 0;) {
-                strv_consume(&lowers, store_layer_diff_path(s, st->c->chain_ids[i]));
-                strv_consume(&shorts, store_layer_link_name(st->c->chain_ids[i]));
-        }
-        if (!lowers) { /* FROM scratch: overlay needs a lower dir */
-                if (mkdirat(st->dir_fd, "empty", 0755) < 0 && errno != EEXIST)
-                        return st_error_set_errno(err, -errno, "create '%s/empty'", st->dir);
-                strv_consume(&lowers, xasprintf("%s/empty", st->dir));
-                shorts = strv_free(shorts);
-        }
-        _cleanup_free_ char *upper = xasprintf("%s/upper", st->dir);
-        _cleanup_free_ char *work = xasprintf("%s/work", st->dir);
-        _cleanup_free_ char *merged = xasprintf("%s/merged", st->dir);
-        struct runtime_overlay o = {
-                .lowers = lowers,
-                .short_lowers = shorts,
-                .short_base = store_root(s),
-                .upper = upper,
-                .work = work,
-        };
-        int r = runtime_overlay_unmount(merged, err); /* a stale one */
-        if (r >= 0)
-                r = runtime_overlay_mount(&o, merged, err);
+        int r = runtime_rootfs_mount(st->h->store, st->c, st->dir, st->dir_fd, err);
         if (r < 0)
                 return r;
         st->mounted = true;
@@ -326,33 +302,38 @@ static int prepare(struct start *st, struct st_error **err)
 
 /* ----- creating and starting ----- */
 
-/* Listen on a console socket for the runtime to send the pty master to. */
-static int console_listen(struct start *st, struct st_error **err)
+int runtime_console_listen(const char *dir, char **ret_path, int *ret_fd, struct st_error **err)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         char rnd[17];
-        free(st->console_path);
-        st->console_path = xasprintf("%s/console.sock", st->dir);
-        if (strlen(st->console_path) >= sizeof(sa.sun_path) && random_hex(rnd, 8) >= 0) {
-                free(st->console_path);
-                st->console_path = xasprintf("/tmp/strata-console-%s.sock", rnd);
+        _cleanup_free_ char *path = xasprintf("%s/console.sock", dir);
+        if (strlen(path) >= sizeof(sa.sun_path) && random_hex(rnd, 8) >= 0) {
+                free(path);
+                path = xasprintf("/tmp/strata-console-%s.sock", rnd);
         }
-        if (strlen(st->console_path) >= sizeof(sa.sun_path))
+        if (strlen(path) >= sizeof(sa.sun_path))
                 return st_error_set(err, -ENAMETOOLONG, "console socket path too long");
-        memcpy(sa.sun_path, st->console_path, strlen(st->console_path) + 1);
-        (void)unlink(st->console_path);
-        st->console = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (st->console < 0 || bind(st->console, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-            listen(st->console, 1) < 0)
-                return st_error_set_errno(err, -errno, "console socket '%s'", st->console_path);
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        (void)unlink(path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+                return st_error_set_errno(err, -errno, "console socket '%s'", path);
+        *ret_fd = TAKE_FD(fd);
+        *ret_path = TAKE_PTR(path);
         return 0;
 }
 
-/* Receive the pty master the runtime sent (SCM_RIGHTS) on the console socket. */
-static int console_receive(struct start *st, struct st_error **err)
+/* Listen on a console socket for the runtime to send the pty master to. */
+static int console_listen(struct start *st, struct st_error **err)
 {
-        (void)fcntl(st->console, F_SETFL, O_NONBLOCK); /* the runtime has connected by now */
-        _cleanup_close_ int conn = accept4(st->console, NULL, NULL, SOCK_CLOEXEC);
+        st->console_path = mfree_str(st->console_path);
+        return runtime_console_listen(st->dir, &st->console_path, &st->console, err);
+}
+
+int runtime_console_receive(int sock, int *ret_master, struct st_error **err)
+{
+        (void)fcntl(sock, F_SETFL, O_NONBLOCK); /* the runtime has connected by now */
+        _cleanup_close_ int conn = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
         if (conn < 0)
                 return st_error_set_errno(err, -errno, "the OCI runtime sent no terminal");
         char data[4096];
@@ -371,9 +352,17 @@ static int console_receive(struct start *st, struct st_error **err)
         struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
         if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
                 return st_error_set(err, ST_E_RUNTIME, "the OCI runtime sent no terminal");
-        memcpy(&st->out_r, CMSG_DATA(c), sizeof(int));
-        st->in_w = st->out_r;
+        memcpy(ret_master, CMSG_DATA(c), sizeof(int));
         return 0;
+}
+
+/* Receive the pty master the runtime sent (SCM_RIGHTS) on the console socket. */
+static int console_receive(struct start *st, struct st_error **err)
+{
+        int r = runtime_console_receive(st->console, &st->out_r, err);
+        if (r >= 0)
+                st->in_w = st->out_r;
+        return r;
 }
 
 /* The container's stdio: pipes (stdin only with INTERACTIVE), or a console socket. */

@@ -458,3 +458,48 @@ int store_image_containers(struct store *s, const char *image_id, char ***ret_id
                 *ret_running = strv_length(running);
         return 0;
 }
+
+struct rename_ctx {
+        const char *id, *name;
+};
+
+static int rename_in_txn(struct store *s, void *userdata, struct st_error **err)
+{
+        struct rename_ctx *x = userdata;
+        _cleanup_free_ char *owner = NULL;
+        int r = name_owner(s, x->name, &owner, err);
+        if (r < 0)
+                return r;
+        if (owner && streq(owner, x->id))
+                return st_error_set(err, ST_E_USAGE,
+                                    "Renaming a container with the same name as its current name");
+        if (owner)
+                return st_error_set(err, ST_E_IN_USE,
+                                    "Conflict. The container name \"/%s\" is already in use by"
+                                    " container \"%s\". You have to remove (or rename) that"
+                                    " container to be able to reuse that name.",
+                                    x->name, owner);
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        r = db_prepare(s, "UPDATE containers SET name = ? WHERE id = ?", &st, err);
+        if (r < 0)
+                return r;
+        db_bind_text(st, 1, x->name);
+        db_bind_text(st, 2, x->id);
+        r = db_step_done(s, st, err);
+        if (r >= 0 && sqlite3_changes(s->db) == 0)
+                return st_error_set(err, ST_E_NOT_FOUND, "No such container: %s", x->id);
+        return r;
+}
+
+int store_container_rename(struct store *s, const char *id, const char *name, struct st_error **err)
+{
+        if (name[0] == '/')
+                name++;
+        if (!name_is_valid(name))
+                return st_error_set(err, ST_E_USAGE,
+                                    "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-]"
+                                    " are allowed",
+                                    name);
+        struct rename_ctx x = { .id = id, .name = name };
+        return store_transaction(s, rename_in_txn, &x, err);
+}

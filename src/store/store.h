@@ -366,6 +366,29 @@ int store_image_containers(struct store *s, const char *image_id, char ***ret_id
  * use it where the kernel needs the whole option string short. Caller frees. */
 char *store_layer_link_name(const char *chain_id);
 
+/* Rename container ID to NAME (Docker's name rules; a leading '/' is dropped). ST_E_IN_USE if
+ * another container has the name, ST_E_USAGE if it is invalid or already the container's. */
+int store_container_rename(struct store *s, const char *id, const char *name,
+                           struct st_error **err);
+
+/* What `commit` records: the layer's content and what the new image's config takes. */
+struct store_commit_opts {
+        const char *dir;        /* the new layer's content (an overlay upper dir), left as is */
+        const char *image_id;   /* the image the layer goes on top of */
+        const char *config;     /* JSON object whose Cmd, Env, … replace the image's, or NULL */
+        char **changes;         /* Dockerfile-style changes (-c), applied after CONFIG */
+        const char *comment;    /* the history entry's comment (-m), or NULL */
+        const char *author;     /* -a, or NULL */
+        const char *created_by; /* the history entry's created_by */
+        char **tags;            /* fully qualified references to tag the image with */
+};
+
+/* Make image O->image_id plus a copy of O->dir as its top layer (written as a tar with
+ * whiteouts, stored as a gzip blob and applied into a new layer dir), with the config changed
+ * as O says; its ID into RET_ID (DIGEST_STR_LEN + 1). */
+int store_commit(struct store *s, const struct store_commit_opts *o, char *ret_id,
+                 struct st_error **err);
+
 /* Free C; NULL-safe; returns NULL. */
 struct store_container *store_container_free(struct store_container *c);
 
