@@ -467,8 +467,11 @@ int dockerfile_plan_new(const struct dockerfile *df, char **build_args, char **e
                 strv_consume(&p->global_args,
                              xasprintf("%s=%s", global.names[i], global.values[i] ?: ""));
         scope_release(&global);
-        if (r < 0)
+        if (r < 0) {
+                for (size_t s = 0; s < p->n_stages; s++)
+                        strv_free(stage_consumed[s]);
                 return r;
+        }
         int t = target ? dockerfile_plan_stage_lookup(p, target) : (int)p->n_stages - 1;
         if (t >= 0 && target && (!p->stages[t].name || strcasecmp(p->stages[t].name, target)))
                 t = -1;

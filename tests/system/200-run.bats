@@ -30,7 +30,7 @@ teardown() {
     run_strata 0 run --rm busybox true
     run_strata 3 run --rm busybox sh -c 'exit 3'
     run_strata 125 run --rm --bogus busybox true
-    run_strata 125 run --rm nope true
+    run_strata 125 run --rm --pull never nope true
     expect_output_match "No such image: nope"
     run_strata 126 run --rm busybox /notexec
     expect_output_match 'permission denied'
