@@ -41,6 +41,7 @@ struct build_opts {
         const char *target; /* --target, or NULL */
         bool no_cache;
         char **labels;           /* "K=V" */
+        char **secrets;          /* --secret: "id=ID[,src=PATH|,env=VAR]" */
         const char *network;     /* "host" (default) or "none" */
         char **tags;             /* fully qualified */
         const char *search_path; /* PATH for the OCI runtime */

@@ -49,6 +49,14 @@ static bool exclude_cb(void *userdata, const char *relpath, bool is_dir, bool *r
         return excluded;
 }
 
+void build_copy_source_init_context(struct builder *b, struct build_copy_source *src)
+{
+        if (b->ignore) {
+                src->exclude = exclude_cb;
+                src->exclude_data = b->ignore;
+        }
+}
+
 /* The text of /etc/NAME in ST's rootfs: from the topmost layer that has it. */
 static char *etc_file(struct builder *b, const struct build_state *st, const char *name)
 {
@@ -163,10 +171,7 @@ static int copy_prepare(struct builder *b, struct build_state *st,
                 if (streq(in->flags[i].name, "exclude") && in->flags[i].value)
                         strv_push(&cs->req.exclude_patterns, in->flags[i].value);
         cs->src = (struct build_copy_source){ .root_fd = b->context_fd, .desc = "context" };
-        if (b->ignore) {
-                cs->src.exclude = exclude_cb;
-                cs->src.exclude_data = b->ignore;
-        }
+        build_copy_source_init_context(b, &cs->src);
         if (from)
                 r = setup_from(b, from, cs, err);
         if (r >= 0 && chown)

@@ -1,8 +1,10 @@
 /* The build cache table: step keys to layers, build keys to images. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
 
+#include "basic/fileio.h"
 #include "basic/util.h"
 #include "store/store-internal.h"
 
@@ -86,6 +88,11 @@ int store_build_cache_put(struct store *s, const char *key, const struct store_c
         return db_step_done(s, st, err);
 }
 
+char *store_cache_mounts_dir(struct store *s)
+{
+        return xasprintf("%s/cache/mounts", store_root(s));
+}
+
 int store_build_cache_prune(struct store *s, uint64_t *ret_n, struct st_error **err)
 {
         int r = store_lock(s, true, err);
@@ -93,6 +100,10 @@ int store_build_cache_prune(struct store *s, uint64_t *ret_n, struct st_error **
                 r = db_exec(s, "DELETE FROM build_cache", err);
         if (r < 0)
                 return r;
+        _cleanup_free_ char *mounts = store_cache_mounts_dir(s);
+        r = rm_rf_at(AT_FDCWD, mounts);
+        if (r < 0 && r != -ENOENT)
+                return st_error_set_errno(err, r, "remove '%s'", mounts);
         if (ret_n)
                 *ret_n = (uint64_t)sqlite3_changes(s->db);
         return 0;

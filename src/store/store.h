@@ -429,8 +429,11 @@ int store_build_cache_get(struct store *s, const char *key, struct store_cache_e
 int store_build_cache_put(struct store *s, const char *key, const struct store_cache_entry *e,
                           const char *created_by, struct st_error **err);
 
-/* Drop every build cache entry; their count into *RET_N (may be NULL). store_gc then frees
- * the layers and blobs nothing else uses. */
+/* Where RUN --mount=type=cache dirs live (ROOT/cache/mounts, one dir per id); caller frees. */
+char *store_cache_mounts_dir(struct store *s);
+
+/* Drop every build cache entry and the cache mount dirs; the entries' count into *RET_N (may
+ * be NULL). store_gc then frees the layers and blobs nothing else uses. */
 int store_build_cache_prune(struct store *s, uint64_t *ret_n, struct st_error **err);
 
 /* Record the image made of config CFG (CFG_LEN bytes, CREATED its RFC 3339 time) and the
