@@ -31,6 +31,8 @@ struct builder {
         struct dockerfile_plan *plan;
         struct dockerfile_ignore *ignore;
         int context_fd;
+        char *context_real; /* the context's absolute path, or NULL (stdin) */
+        struct build_stat_cache stat_cache;
         struct build_state *states; /* one per stage */
         unsigned next_id;           /* the next "#N" */
         /* the step in progress */

@@ -328,6 +328,8 @@ static int open_context(struct builder *b, struct st_error **err)
                 if (b->context_fd < 0)
                         return st_error_set_errno(err, -errno, "unable to prepare context: '%s'",
                                                   b->o->context);
+                b->context_real = realpath(b->o->context, NULL);
+                b->stat_cache = (struct build_stat_cache){ .s = b->s, .root = b->context_real };
         } else {
                 _cleanup_free_ char *dir = NULL;
                 int r = store_tmp_mkdir(b->s, "build-context", &dir, err);
@@ -462,6 +464,7 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
                 build_state_release(&b.states[i]);
         free(b.states);
         safe_close(b.context_fd);
+        free(b.context_real);
         dockerfile_ignore_free(b.ignore);
         dockerfile_plan_free(b.plan);
         dockerfile_free(b.df);

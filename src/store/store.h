@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "basic/error.h"
 #include "digest/digest.h"
@@ -428,6 +429,16 @@ int store_build_cache_get(struct store *s, const char *key, struct store_cache_e
 /* Record E under KEY (replacing an older entry), with CREATED_BY for the history. */
 int store_build_cache_put(struct store *s, const char *key, const struct store_cache_entry *e,
                           const char *created_by, struct st_error **err);
+
+/* The build's stat cache. Into RET_DIGEST (DIGEST_STR_LEN + 1) the content digest recorded
+ * for the file PATH (absolute) if ST (its lstat) has the recorded device, inode, size, mtime
+ * and ctime: 1 on a hit, 0 on a miss. */
+int store_stat_cache_get(struct store *s, const char *path, const struct stat *st, char *ret_digest,
+                         struct st_error **err);
+
+/* Record DIGEST as the content of PATH as ST describes it (replacing what was there). */
+int store_stat_cache_put(struct store *s, const char *path, const struct stat *st,
+                         const char *digest, struct st_error **err);
 
 /* Where RUN --mount=type=cache dirs live (ROOT/cache/mounts, one dir per id); caller frees. */
 char *store_cache_mounts_dir(struct store *s);

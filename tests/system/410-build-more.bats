@@ -136,3 +136,35 @@ EOF2
     run_strata 1 build "$CTX"
     expect_output_match 'secret nope: not provided'
 }
+
+@test "build: COPY --from=IMAGE copies from a local image that is not a stage" {
+    printf 'FROM busybox\nRUN mkdir /pkg && echo from-image >/pkg/file && chown 7:7 /pkg/file\n' \
+        >"$CTX/Dockerfile"
+    run_strata build -t lib:1 "$CTX"
+    printf 'FROM busybox\nCOPY --from=lib:1 /pkg/file /got\n' >"$CTX/Dockerfile"
+    run_strata build -t user1 "$CTX"
+    run_strata run --rm user1 stat -c '%u:%g' /got
+    expect_output 7:7
+    run_strata run --rm user1 cat /got
+    expect_output from-image
+    run_strata build -t user1 "$CTX"
+    [ "$(grep -c CACHED <<<"$output")" = 1 ]
+    printf 'FROM busybox\nCOPY --from=nope:1 /x /x\n' >"$CTX/Dockerfile"
+    run_strata 1 build "$CTX"
+    expect_output_match 'pull access denied'
+}
+
+@test "build: an unchanged context is hashed from the stat cache; touch still hits" {
+    echo data >"$CTX/f.txt"
+    sleep 0.1
+    printf 'FROM busybox\nCOPY f.txt /f.txt\n' >"$CTX/Dockerfile"
+    run_strata build -t sc "$CTX"
+    run_strata build -t sc "$CTX"
+    [ "$(grep -c CACHED <<<"$output")" = 1 ]
+    touch "$CTX/f.txt"
+    run_strata build -t sc "$CTX"
+    [ "$(grep -c CACHED <<<"$output")" = 1 ]
+    echo changed >"$CTX/f.txt"
+    run_strata build -t sc "$CTX"
+    [ "$(grep -c CACHED <<<"$output")" = 0 ]
+}
