@@ -1,6 +1,7 @@
 #!/bin/bash
 # The main job, end to end: make a busybox rootfs tarball, import it as an image, tag it, list
-# it, show its history and inspect it. Uses a demo store under build/ unless STRATA_ROOT is set.
+# it, show its history and inspect it; build examples/hello on it, run it and show its history.
+# Uses a demo store under build/ unless STRATA_ROOT is set.
 set -euo pipefail
 STRATA=${1:-build/strata}
 export STRATA_ROOT=${STRATA_ROOT:-$(pwd)/build/demo-root}
@@ -9,7 +10,8 @@ trap 'rm -rf "$work"' EXIT
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-mkdir -p "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp" "$work/rootfs/root"
+mkdir -p "$work/rootfs/bin" "$work/rootfs/etc" "$work/rootfs/tmp" "$work/rootfs/root" \
+    "$work/rootfs/usr/local/bin" "$work/rootfs/var/cache"
 cp /bin/busybox "$work/rootfs/bin/busybox"
 for a in $(/bin/busybox --list); do
     [ "$a" = busybox ] || ln -sf busybox "$work/rootfs/bin/$a"
@@ -27,5 +29,8 @@ step "$STRATA" history busybox:demo
 step "$STRATA" inspect --format '{{.Id}} {{.Os}}/{{.Architecture}} cmd={{json .Config.Cmd}} layers={{len .RootFS.Layers}}' busybox:demo
 step "$STRATA" save -o "$work/busybox-save.tar" busybox:demo
 step tar -tf "$work/busybox-save.tar"
+step "$STRATA" build -t hello:demo examples/hello
+step "$STRATA" run --rm hello:demo
+step "$STRATA" history hello:demo
 step "$STRATA" system df
 step "$STRATA" system check

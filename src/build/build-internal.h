@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "build/build.h"
+#include "build/copy.h"
 #include "dockerfile/dockerfile.h"
 #include "dockerfile/expand.h"
 #include "dockerfile/ignore.h"
@@ -30,6 +31,8 @@ struct builder {
         struct dockerfile_plan *plan;
         struct dockerfile_ignore *ignore;
         int context_fd;
+        char *context_real; /* the context's absolute path, or NULL (stdin) */
+        struct build_stat_cache stat_cache;
         struct build_state *states; /* one per stage */
         unsigned next_id;           /* the next "#N" */
         /* the step in progress */
@@ -70,8 +73,54 @@ void build_state_add_layer(struct build_state *st, const struct store_layer_resu
 int build_mount_state(struct builder *b, const struct build_state *st, char **ret_dir,
                       struct st_error **err);
 
+/* Mount the context read-only under a fresh overlay like build_mount_state (writes are
+ * thrown away with it). */
+int build_mount_context(struct builder *b, char **ret_dir, struct st_error **err);
+
+/* Fill SRC's exclude (.dockerignore) and content_hash (the stat cache) for the context. */
+void build_copy_source_init_context(struct builder *b, struct build_copy_source *src);
+
 /* Unmount DIR/merged and remove DIR, except DIR/upper when KEEP_UPPER. */
 void build_unmount_state(const char *dir, bool keep_upper);
+
+/* Free ST's fields. */
+void build_state_release(struct build_state *st);
+
+/* Load the local image NAME (reference or ID) into ST: config, layers, key. */
+int build_state_from_image(struct builder *b, const char *name, struct build_state *st,
+                           struct st_error **err);
+
+/* The state NAME names for --from or a mount's from=: a stage (borrowed), else a local image
+ * loaded into OWNED (zeroed by the caller, released by it). */
+int build_from_ref(struct builder *b, const char *name, const struct build_state **ret,
+                   struct build_state *owned, struct st_error **err);
+
+/* RUN --mount: what the throw-away container gets besides its rootfs. */
+struct build_mounts {
+        struct run_mount *list;
+        size_t n;
+        char **key_parts; /* declared parameters and bind source digests, never secrets */
+        char **binds;     /* "HOST:CTR[:ro]" */
+        char **tmpfs;     /* "CTR[:OPTIONS]" */
+        char **env;       /* secrets with env=: "K=V", only for the container */
+        char **targets;   /* absolute targets, whose stubs are removed from the upper dir */
+        char **tmp_dirs;  /* removed by build_mounts_release */
+        char **overlays;  /* build_mount_state dirs, unmounted by build_mounts_release */
+        int *locks;       /* flock()ed cache dirs */
+        size_t n_locks;
+};
+
+/* Parse IN's --mount flags into M and their key parts (no side effects). */
+int build_mounts_parse(struct builder *b, struct build_state *st,
+                       const struct dockerfile_instruction *in, struct build_mounts *m,
+                       struct st_error **err);
+
+/* Make the mounts' sources (cache dirs, secret files, bind overlays) into M's binds/tmpfs/env. */
+int build_mounts_setup(struct builder *b, struct build_state *st, struct build_mounts *m,
+                       struct st_error **err);
+
+/* Undo build_mounts_setup and free M. */
+void build_mounts_release(struct build_mounts *m);
 
 /* Steps that make a layer. */
 int build_step_run(struct builder *b, struct build_state *st,

@@ -107,7 +107,7 @@ void build_state_add_layer(struct build_state *st, const struct store_layer_resu
                                  "buildkit.dockerfile.v0", false);
 }
 
-static void state_release(struct build_state *st)
+void build_state_release(struct build_state *st)
 {
         image_config_free(st->cfg);
         free(st->layers);
@@ -174,8 +174,8 @@ static int load_layers(struct builder *b, const struct store_image *img, struct 
         return 0;
 }
 
-static int from_image(struct builder *b, const char *name, struct build_state *st,
-                      struct st_error **err)
+int build_state_from_image(struct builder *b, const char *name, struct build_state *st,
+                           struct st_error **err)
 {
         _cleanup_store_image_ struct store_image *img = NULL;
         _cleanup_free_ char *buf = NULL;
@@ -200,6 +200,21 @@ static int from_image(struct builder *b, const char *name, struct build_state *s
                 return r;
         char *parts[] = { (char *)"from", img->id, NULL };
         build_cache_key(NULL, parts, st->key);
+        return 0;
+}
+
+int build_from_ref(struct builder *b, const char *name, const struct build_state **ret,
+                   struct build_state *owned, struct st_error **err)
+{
+        int idx = dockerfile_plan_stage_lookup(b->plan, name);
+        if (idx >= 0) {
+                *ret = &b->states[idx];
+                return 0;
+        }
+        int r = build_state_from_image(b, name, owned, err);
+        if (r < 0)
+                return r;
+        *ret = owned;
         return 0;
 }
 
@@ -236,7 +251,7 @@ static int stage_from(struct builder *b, const struct dockerfile_plan_stage *ps,
                 r = from_scratch(st);
         } else {
                 build_step_begin(b, what);
-                r = from_image(b, ps->base, st, err);
+                r = build_state_from_image(b, ps->base, st, err);
                 if (r >= 0)
                         build_emit(b, BUILD_EVENT_DONE, NULL);
         }
@@ -313,6 +328,8 @@ static int open_context(struct builder *b, struct st_error **err)
                 if (b->context_fd < 0)
                         return st_error_set_errno(err, -errno, "unable to prepare context: '%s'",
                                                   b->o->context);
+                b->context_real = realpath(b->o->context, NULL);
+                b->stat_cache = (struct build_stat_cache){ .s = b->s, .root = b->context_real };
         } else {
                 _cleanup_free_ char *dir = NULL;
                 int r = store_tmp_mkdir(b->s, "build-context", &dir, err);
@@ -444,9 +461,10 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
         char id[DIGEST_STR_LEN + 1];
         int r = run(&b, id, err);
         for (size_t i = 0; b.states && i < b.plan->n_stages; i++)
-                state_release(&b.states[i]);
+                build_state_release(&b.states[i]);
         free(b.states);
         safe_close(b.context_fd);
+        free(b.context_real);
         dockerfile_ignore_free(b.ignore);
         dockerfile_plan_free(b.plan);
         dockerfile_free(b.df);

@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
 
 #include "basic/error.h"
 #include "digest/digest.h"
@@ -41,6 +43,7 @@ struct build_opts {
         const char *target; /* --target, or NULL */
         bool no_cache;
         char **labels;           /* "K=V" */
+        char **secrets;          /* --secret: "id=ID[,src=PATH|,env=VAR]" */
         const char *network;     /* "host" (default) or "none" */
         char **tags;             /* fully qualified */
         const char *search_path; /* PATH for the OCI runtime */
@@ -68,3 +71,19 @@ char *build_go_quote_strv(char *const *l);
 
 /* Go's %v of a string slice: [a b c]; caller frees. */
 char *build_go_strv(char *const *l);
+
+/* The stat cache behind build_copy_source.content_hash for the context: files below ROOT
+ * (absolute) whose device, inode, size, mtime and ctime match the store's record are not read
+ * again. A file changed less than BUILD_STAT_CACHE_RACY_NS before it was hashed is not
+ * recorded (it could change again within the clock's granularity). */
+struct build_stat_cache {
+        struct store *s;
+        const char *root;
+        uint64_t hits, reads; /* files answered from the cache, files read */
+};
+
+#define BUILD_STAT_CACHE_RACY_NS 50000000LL
+
+/* A build_hash_fn (copy.h); USERDATA is a struct build_stat_cache. */
+int build_stat_cache_hash(void *userdata, const char *relpath, const struct stat *st, int fd,
+                          char *ret_digest, struct st_error **err);

@@ -10,8 +10,8 @@
 #include "build/build-internal.h"
 #include "runtime/mount.h"
 
-int build_mount_state(struct builder *b, const struct build_state *st, char **ret_dir,
-                      struct st_error **err)
+static int mount_overlay(struct builder *b, const struct build_state *st, const char *lower,
+                         char **ret_dir, struct st_error **err)
 {
         _cleanup_free_ char *dir = NULL;
         int r = store_tmp_mkdir(b->s, "build", &dir, err);
@@ -29,7 +29,7 @@ int build_mount_state(struct builder *b, const struct build_state *st, char **re
                 strv_consume(&shorts, store_layer_link_name(st->layers[i].chain_id));
         }
         if (!lowers) {
-                strv_consume(&lowers, xasprintf("%s/empty", dir));
+                strv_consume(&lowers, lower ? xstrdup(lower) : xasprintf("%s/empty", dir));
                 shorts = strv_free(shorts);
         }
         _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
@@ -47,6 +47,18 @@ int build_mount_state(struct builder *b, const struct build_state *st, char **re
         }
         *ret_dir = TAKE_PTR(dir);
         return 0;
+}
+
+int build_mount_state(struct builder *b, const struct build_state *st, char **ret_dir,
+                      struct st_error **err)
+{
+        return mount_overlay(b, st, NULL, ret_dir, err);
+}
+
+int build_mount_context(struct builder *b, char **ret_dir, struct st_error **err)
+{
+        struct build_state none = { 0 };
+        return mount_overlay(b, &none, b->o->context, ret_dir, err);
 }
 
 void build_unmount_state(const char *dir, bool keep_upper)

@@ -49,6 +49,18 @@ static bool exclude_cb(void *userdata, const char *relpath, bool is_dir, bool *r
         return excluded;
 }
 
+void build_copy_source_init_context(struct builder *b, struct build_copy_source *src)
+{
+        if (b->context_real) {
+                src->content_hash = build_stat_cache_hash;
+                src->content_hash_data = &b->stat_cache;
+        }
+        if (b->ignore) {
+                src->exclude = exclude_cb;
+                src->exclude_data = b->ignore;
+        }
+}
+
 /* The text of /etc/NAME in ST's rootfs: from the topmost layer that has it. */
 static char *etc_file(struct builder *b, const struct build_state *st, const char *name)
 {
@@ -94,11 +106,12 @@ static int flag_value(struct builder *b, struct build_state *st,
 static int setup_from(struct builder *b, const char *from, struct copy_step *cs,
                       struct st_error **err)
 {
-        int idx = dockerfile_plan_stage_lookup(b->plan, from);
-        if (idx < 0)
-                return st_error_set(err, ST_E_UNSUPPORTED,
-                                    "COPY --from=%s: only stages are supported yet", from);
-        int r = build_mount_state(b, &b->states[idx], &cs->from_dir, err);
+        const struct build_state *st = NULL;
+        struct build_state owned = { 0 };
+        int r = build_from_ref(b, from, &st, &owned, err);
+        if (r >= 0)
+                r = build_mount_state(b, st, &cs->from_dir, err);
+        build_state_release(&owned);
         if (r < 0)
                 return r;
         _cleanup_free_ char *merged = xasprintf("%s/merged", cs->from_dir);
@@ -163,10 +176,7 @@ static int copy_prepare(struct builder *b, struct build_state *st,
                 if (streq(in->flags[i].name, "exclude") && in->flags[i].value)
                         strv_push(&cs->req.exclude_patterns, in->flags[i].value);
         cs->src = (struct build_copy_source){ .root_fd = b->context_fd, .desc = "context" };
-        if (b->ignore) {
-                cs->src.exclude = exclude_cb;
-                cs->src.exclude_data = b->ignore;
-        }
+        build_copy_source_init_context(b, &cs->src);
         if (from)
                 r = setup_from(b, from, cs, err);
         if (r >= 0 && chown)

@@ -22,6 +22,7 @@ struct run_step {
         char **args; /* "K=V" of the args in scope with a value */
         const char *network;
         char *created_by;
+        struct build_mounts mounts;
         char key[DIGEST_STR_LEN + 1];
 };
 
@@ -31,6 +32,7 @@ static void run_step_release(struct run_step *rs)
         strv_free(rs->env);
         strv_free(rs->args);
         free(rs->created_by);
+        build_mounts_release(&rs->mounts);
 }
 
 static bool kv_has(char *const *l, const char *k)
@@ -66,8 +68,9 @@ static int run_prepare(struct builder *b, struct build_state *st,
         if (!streq(rs->network, "host") && !streq(rs->network, "none"))
                 return st_error_set(err, ST_E_UNSUPPORTED, "RUN --network=%s is not supported",
                                     rs->network);
-        if (dockerfile_instruction_flag(in, "mount"))
-                return st_error_set(err, ST_E_UNSUPPORTED, "RUN --mount is not supported yet");
+        int r = build_mounts_parse(b, st, in, &rs->mounts, err);
+        if (r < 0)
+                return r;
         rs->argv = run_argv(st, in);
         rs->env = build_state_env(st);
         STRV_FOREACH(a, st->args) {
@@ -88,6 +91,8 @@ static int run_prepare(struct builder *b, struct build_state *st,
         strv_consume(&parts, xasprintf("user=%s", json_get_str(c, "User") ?: ""));
         strv_consume(&parts, xasprintf("workdir=%s", json_get_str(c, "WorkingDir") ?: ""));
         strv_consume(&parts, xasprintf("network=%s", rs->network));
+        STRV_FOREACH(m, rs->mounts.key_parts)
+                strv_push(&parts, *m);
         build_cache_key(st->key, parts, rs->key);
         return 0;
 }
@@ -132,11 +137,15 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
         json_object_set_new(ic, "Env", json_array());
         STRV_FOREACH(e, rs->env)
                 json_array_append_new(json_object_get(ic, "Env"), json_string(*e));
+        STRV_FOREACH(e, rs->mounts.env)
+                json_array_append_new(json_object_get(ic, "Env"), json_string(*e));
         struct runtime_options o = {
                 .image = "strata-build",
                 .cmd = rs->argv,
                 .entrypoint = "",
                 .network = rs->network,
+                .binds = rs->mounts.binds,
+                .tmpfs = rs->mounts.tmpfs,
         };
         _cleanup_json_ json_t *cj = NULL;
         int r = runtime_config_new(ic, &o, b->o->envp, &cj, err);
@@ -181,15 +190,53 @@ static int run_container(struct builder *b, struct store_container *c, int *ret_
         return r;
 }
 
-/* Remove what only the runtime's mount points put into UPPER (files and dirs that no lower
- * layer has and that are empty), as BuildKit does. */
-static void clean_stubs(struct builder *b, const struct build_state *st, const char *upper)
+static size_t depth(const char *p)
 {
-        static const char *const stubs[] = { "etc/hosts", "etc/hostname", "etc/resolv.conf",
+        size_t n = 0;
+        for (; *p; p++)
+                n += *p == '/';
+        return n;
+}
+
+static int cmp_depth(const void *a, const void *b)
+{
+        const char *x = *(char *const *)a, *y = *(char *const *)b;
+        size_t dx = depth(x), dy = depth(y);
+        return dx != dy ? (dx < dy ? 1 : -1) : strcmp(x, y);
+}
+
+/* The stubs the runtime may create: its own mount points, the mount TARGETS and their
+ * parents, deepest first. */
+static char **stub_list(char *const *targets)
+{
+        static const char *const fixed[] = { "etc/hosts", "etc/hostname", "etc/resolv.conf",
                                              "etc",       "proc",         "sys",
                                              "dev" };
+        char **l = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
+                strv_push(&l, (char *)fixed[i]);
+        for (char *const *t = targets; t && *t; t++) {
+                _cleanup_free_ char *p = xstrdup(*t + strspn(*t, "/"));
+                while (*p) {
+                        strv_push(&l, p);
+                        char *s = strrchr(p, '/');
+                        if (!s)
+                                break;
+                        *s = 0;
+                }
+        }
+        qsort(l, strv_length(l), sizeof(*l), cmp_depth);
+        return l;
+}
+
+/* Remove what only the runtime's mount points put into UPPER (files and dirs that no lower
+ * layer has and that are empty), as BuildKit does. */
+static void clean_stubs(struct builder *b, const struct build_state *st, const char *upper,
+                        char *const *targets)
+{
+        _cleanup_strv_ char **stubs = stub_list(targets);
         _cleanup_close_ int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        for (size_t i = 0; ufd >= 0 && i < ELEMENTSOF(stubs); i++) {
+        for (size_t i = 0; ufd >= 0 && stubs[i]; i++) {
                 struct stat sb;
                 if (fstatat(ufd, stubs[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
@@ -214,7 +261,10 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
 {
         _cleanup_store_container_ struct store_container *c = NULL;
         int status = 0;
-        int r = make_container(b, st, rs, &c, err);
+        int r = build_mounts_setup(b, st, &rs->mounts, err);
+        if (r < 0)
+                return r;
+        r = make_container(b, st, rs, &c, err);
         if (r < 0)
                 return r;
         r = run_container(b, c, &status, err);
@@ -232,7 +282,7 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
         _cleanup_free_ char *dir = store_container_dir(b->s, c->id);
         _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
         if (r >= 0) {
-                clean_stubs(b, st, upper);
+                clean_stubs(b, st, upper, rs->mounts.targets);
                 r = build_commit_upper(b, st, upper, rs->key, rs->created_by, err);
         }
         (void)store_container_delete(b->s, c->id, NULL);

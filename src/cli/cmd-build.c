@@ -18,7 +18,7 @@ extern char **environ;
 
 struct build_args {
         struct build_opts o;
-        char **tags, **build_args, **labels;
+        char **tags, **build_args, **labels, **secrets;
         const char *file;
         const char *iidfile;
         bool quiet;
@@ -30,6 +30,7 @@ static void release(struct build_args *a)
         strv_free(a->tags);
         strv_free(a->build_args);
         strv_free(a->labels);
+        strv_free(a->secrets);
 }
 
 static int add_tag(struct build_args *a, const char *name)
@@ -82,6 +83,11 @@ static int on_flag(int opt, const char *arg, void *userdata)
                 return 0;
         case 'p':
                 return streq(arg, "linux/amd64") || streq(arg, "linux") ? 0 : -EINVAL;
+        case 'S':
+                if (!startswith(arg, "id=") && !strstr(arg, ",id="))
+                        return -EINVAL;
+                strv_push(&a->secrets, arg);
+                return 0;
         case 'u': /* --pull: images are local */
                 return 0;
         default:
@@ -165,6 +171,7 @@ static int do_build(struct cli *c, struct build_args *a, const char *context)
         a->o.build_args = a->build_args;
         a->o.envp = environ;
         a->o.labels = a->labels;
+        a->o.secrets = a->secrets;
         a->o.tags = a->tags;
         a->o.search_path = getenv("PATH");
         a->o.progress = progress;
@@ -200,6 +207,7 @@ int verb_build(struct cli *c, int argc, char **argv)
                 { "iidfile", required_argument, NULL, 'i' },
                 { "platform", required_argument, NULL, 'p' },
                 { "pull", no_argument, NULL, 'u' },
+                { "secret", required_argument, NULL, 'S' },
                 { "help", no_argument, NULL, 'H' },
                 {},
         };

@@ -1,8 +1,10 @@
 /* The build cache table: step keys to layers, build keys to images. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
 
+#include "basic/fileio.h"
 #include "basic/util.h"
 #include "store/store-internal.h"
 
@@ -86,6 +88,11 @@ int store_build_cache_put(struct store *s, const char *key, const struct store_c
         return db_step_done(s, st, err);
 }
 
+char *store_cache_mounts_dir(struct store *s)
+{
+        return xasprintf("%s/cache/mounts", store_root(s));
+}
+
 int store_build_cache_prune(struct store *s, uint64_t *ret_n, struct st_error **err)
 {
         int r = store_lock(s, true, err);
@@ -93,8 +100,16 @@ int store_build_cache_prune(struct store *s, uint64_t *ret_n, struct st_error **
                 r = db_exec(s, "DELETE FROM build_cache", err);
         if (r < 0)
                 return r;
+        uint64_t n = (uint64_t)sqlite3_changes(s->db);
+        r = db_exec(s, "DELETE FROM stat_cache", err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *mounts = store_cache_mounts_dir(s);
+        r = rm_rf_at(AT_FDCWD, mounts);
+        if (r < 0 && r != -ENOENT)
+                return st_error_set_errno(err, r, "remove '%s'", mounts);
         if (ret_n)
-                *ret_n = (uint64_t)sqlite3_changes(s->db);
+                *ret_n = n;
         return 0;
 }
 
@@ -104,4 +119,58 @@ int store_image_create(struct store *s, const char *cfg, size_t cfg_len, const c
 {
         return store_image_commit(s, cfg, cfg_len, created, NULL, 0, NULL, layers, n, tags, ret_id,
                                   err);
+}
+
+static int64_t ns(const struct timespec *t)
+{
+        return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+int store_stat_cache_get(struct store *s, const char *path, const struct stat *st, char *ret_digest,
+                         struct st_error **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        int r = db_prepare(s,
+                           "SELECT digest FROM stat_cache WHERE path = ? AND dev = ? AND ino = ?"
+                           " AND size = ? AND mtime_ns = ? AND ctime_ns = ?",
+                           &q, err);
+        if (r < 0)
+                return r;
+        db_bind_text(q, 1, path);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)st->st_dev);
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)st->st_ino);
+        sqlite3_bind_int64(q, 4, (sqlite3_int64)st->st_size);
+        sqlite3_bind_int64(q, 5, ns(&st->st_mtim));
+        sqlite3_bind_int64(q, 6, ns(&st->st_ctim));
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_DONE)
+                return 0;
+        if (rc != SQLITE_ROW)
+                return db_error(s, rc, "stat cache lookup", err);
+        char d[DIGEST_STR_LEN + 1];
+        copy_col(q, 0, d, sizeof(d));
+        if (!digest_is_valid(d))
+                return 0;
+        memcpy(ret_digest, d, sizeof(d));
+        return 1;
+}
+
+int store_stat_cache_put(struct store *s, const char *path, const struct stat *st,
+                         const char *digest, struct st_error **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        int r = db_prepare(s,
+                           "INSERT OR REPLACE INTO stat_cache (path, dev, ino, size, mtime_ns,"
+                           " ctime_ns, digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           &q, err);
+        if (r < 0)
+                return r;
+        db_bind_text(q, 1, path);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)st->st_dev);
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)st->st_ino);
+        sqlite3_bind_int64(q, 4, (sqlite3_int64)st->st_size);
+        sqlite3_bind_int64(q, 5, ns(&st->st_mtim));
+        sqlite3_bind_int64(q, 6, ns(&st->st_ctim));
+        db_bind_text(q, 7, digest);
+        return db_step_done(s, q, err);
 }

@@ -92,6 +92,15 @@ static const char *const migrations[] = {
         "  added INTEGER NOT NULL);"
         "CREATE INDEX build_cache_chain ON build_cache(chain_id);"
         "CREATE INDEX build_cache_digest ON build_cache(digest);",
+        /* 5: the build's stat cache: a context file as stat sees it to its content digest */
+        "CREATE TABLE stat_cache ("
+        "  path TEXT PRIMARY KEY,"
+        "  dev INTEGER NOT NULL,"
+        "  ino INTEGER NOT NULL,"
+        "  size INTEGER NOT NULL,"
+        "  mtime_ns INTEGER NOT NULL,"
+        "  ctime_ns INTEGER NOT NULL,"
+        "  digest TEXT NOT NULL);",
 };
 
 int db_error(struct store *s, int rc, const char *what, struct st_error **err)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "basic/error.h"
 #include "digest/digest.h"
@@ -452,8 +453,21 @@ int store_build_cache_get(struct store *s, const char *key, struct store_cache_e
 int store_build_cache_put(struct store *s, const char *key, const struct store_cache_entry *e,
                           const char *created_by, struct st_error **err);
 
-/* Drop every build cache entry; their count into *RET_N (may be NULL). store_gc then frees
- * the layers and blobs nothing else uses. */
+/* The build's stat cache. Into RET_DIGEST (DIGEST_STR_LEN + 1) the content digest recorded
+ * for the file PATH (absolute) if ST (its lstat) has the recorded device, inode, size, mtime
+ * and ctime: 1 on a hit, 0 on a miss. */
+int store_stat_cache_get(struct store *s, const char *path, const struct stat *st, char *ret_digest,
+                         struct st_error **err);
+
+/* Record DIGEST as the content of PATH as ST describes it (replacing what was there). */
+int store_stat_cache_put(struct store *s, const char *path, const struct stat *st,
+                         const char *digest, struct st_error **err);
+
+/* Where RUN --mount=type=cache dirs live (ROOT/cache/mounts, one dir per id); caller frees. */
+char *store_cache_mounts_dir(struct store *s);
+
+/* Drop every build cache entry and the cache mount dirs; the entries' count into *RET_N (may
+ * be NULL). store_gc then frees the layers and blobs nothing else uses. */
 int store_build_cache_prune(struct store *s, uint64_t *ret_n, struct st_error **err);
 
 /* Record the image made of config CFG (CFG_LEN bytes, CREATED its RFC 3339 time) and the
