@@ -180,15 +180,16 @@ int build_state_from_image(struct builder *b, const char *name, struct build_sta
         _cleanup_store_image_ struct store_image *img = NULL;
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
-        int r = store_image_lookup(b->s, name, &img, err);
+        int r = b->o->ensure_image ? b->o->ensure_image(b->o->ensure_data, name, err) : 0;
+        if (r >= 0)
+                r = store_image_lookup(b->s, name, &img, err);
         if (r == ST_E_NOT_FOUND) {
                 st_error_free(TAKE_PTR(*err));
                 return st_error_set(err, ST_E_NOT_FOUND,
                                     "failed to resolve source metadata for %s: pull access "
                                     "denied, repository does not exist or may require "
-                                    "authorization (strata build does not pull: 'strata pull "
-                                    "%s' first)",
-                                    name, name);
+                                    "authorization",
+                                    name);
         }
         if (r >= 0)
                 r = store_blob_read(b->s, img->id, 8 << 20, &buf, &len, err);

@@ -49,6 +49,11 @@ struct build_opts {
         const char *search_path; /* PATH for the OCI runtime */
         build_progress_fn progress;
         void *progress_data;
+        /* Called before a base image (FROM, COPY --from, RUN --mount from=) is looked up, so
+         * the caller can pull it (strata build pulls missing images; --pull always); may be
+         * NULL. */
+        int (*ensure_image)(void *userdata, const char *name, struct st_error **err);
+        void *ensure_data;
 };
 
 /* Build the image O describes into S; its ID into RET_ID (DIGEST_STR_LEN + 1), tagged with

@@ -11,6 +11,7 @@
 #include "basic/util.h"
 #include "build/build.h"
 #include "cli/cli.h"
+#include "cli/remote.h"
 #include "dockerfile/dockerfile.h"
 #include "image/reference.h"
 
@@ -22,6 +23,8 @@ struct build_args {
         const char *file;
         const char *iidfile;
         bool quiet;
+        bool pull_always; /* --pull: pull base images even when present */
+        struct cli *cli;
         unsigned last_id;
 };
 
@@ -88,11 +91,20 @@ static int on_flag(int opt, const char *arg, void *userdata)
                         return -EINVAL;
                 strv_push(&a->secrets, arg);
                 return 0;
-        case 'u': /* --pull: images are local */
+        case 'u':
+                a->pull_always = true;
                 return 0;
         default:
                 return -EINVAL;
         }
+}
+
+/* The builder's ensure_image hook: pull a base image that is missing (or every time with
+ * --pull), as docker build does. */
+static int ensure_image(void *userdata, const char *name, struct st_error **err)
+{
+        struct build_args *a = userdata;
+        return cli_image_ensure(a->cli, name, a->pull_always ? "always" : "missing", err);
 }
 
 static void progress(void *userdata, const struct build_event *ev)
@@ -176,6 +188,9 @@ static int do_build(struct cli *c, struct build_args *a, const char *context)
         a->o.search_path = getenv("PATH");
         a->o.progress = progress;
         a->o.progress_data = a;
+        a->o.ensure_image = ensure_image;
+        a->o.ensure_data = a;
+        a->cli = c;
         char id[DIGEST_STR_LEN + 1];
         _cleanup_error_ struct st_error *err = NULL;
         if (build_image(c->store, &a->o, id, &err) < 0)

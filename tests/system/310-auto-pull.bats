@@ -38,3 +38,20 @@ teardown() {
     [[ "$output" =~ "Unable to find image" ]]
     expect_output_match "pull '$REGISTRY/auto/missing:1': .*(manifest unknown|not found)"
 }
+
+@test "build pulls a missing base image; --pull pulls it again" {
+    skip_if_no_runc
+    start_registry
+    import_run_image "$REGISTRY/auto/base:1"
+    run_strata push -q "$REGISTRY/auto/base:1"
+    run_strata rmi "$REGISTRY/auto/base:1"
+    mkdir -p "$TESTDIR/ctx"
+    printf 'FROM %s\nRUN echo built > /built\nCMD ["cat", "/built"]\n' "$REGISTRY/auto/base:1" \
+        >"$TESTDIR/ctx/Dockerfile"
+    run_strata build -t pulled:1 "$TESTDIR/ctx"
+    [[ "$output" =~ "Unable to find image '$REGISTRY/auto/base:1' locally" ]]
+    run_strata run --rm pulled:1
+    expect_output built
+    run_strata build --pull -t pulled:1 "$TESTDIR/ctx"
+    [[ "$output" =~ "Image is up to date" ]]
+}
