@@ -2,7 +2,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps check demo install clean format format-check
+.PHONY: all deps check demo install clean format format-check bench
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -33,3 +33,7 @@ format-check:
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
+
+# the benchmark suite (issue 8): peers, strata, every workload; not part of `make check`
+bench: all
+	bench/run.sh
