@@ -95,7 +95,10 @@ int verb_system_df(struct cli *c, int argc, char **argv)
                                               : xstrdup(cr);
         table_add_row(t, (const char *[]){ "Containers", ct, ca, cs, cr_pct }, 5);
         table_add_row(t, (const char *[]){ "Local Volumes", "0", "0", "0B", "0B" }, 5);
-        table_add_row(t, (const char *[]){ "Build Cache", "0", "0", "0B", "0B" }, 5);
+        /* docker: build cache entries are never "active"; all of it can be pruned */
+        _cleanup_free_ char *bt = xasprintf("%llu", (unsigned long long)df.cache_entries);
+        _cleanup_free_ char *bs = format_bytes_docker(df.cache_size);
+        table_add_row(t, (const char *[]){ "Build Cache", bt, "0", bs, bs }, 5);
         _cleanup_free_ char *out = table_render(t);
         fputs(out, stdout);
         return EXIT_OK;

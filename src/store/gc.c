@@ -189,10 +189,16 @@ int store_df(struct store *s, struct store_df *ret, struct st_error **err)
         int r = db_prepare(s,
                            "SELECT (SELECT COUNT(*) FROM images),"
                            " (SELECT COUNT(DISTINCT image_id) FROM tags),"
-                           " (SELECT COALESCE(SUM(size), 0) FROM layers),"
-                           " (SELECT COALESCE(SUM(size), 0) FROM layers WHERE chain_id NOT IN"
+                           " (SELECT COALESCE(SUM(size), 0) FROM layers WHERE chain_id IN"
+                           "   (SELECT chain_id FROM image_layers)),"
+                           " (SELECT COALESCE(SUM(size), 0) FROM layers WHERE chain_id IN"
+                           "   (SELECT chain_id FROM image_layers) AND chain_id NOT IN"
                            "   (SELECT il.chain_id FROM image_layers il JOIN tags t"
-                           "    ON t.image_id = il.image_id))",
+                           "    ON t.image_id = il.image_id)),"
+                           " (SELECT COUNT(*) FROM build_cache),"
+                           " (SELECT COALESCE(SUM(size), 0) FROM layers WHERE chain_id IN"
+                           "   (SELECT chain_id FROM build_cache) AND chain_id NOT IN"
+                           "   (SELECT chain_id FROM image_layers))",
                            &st, err);
         if (r < 0)
                 return r;
@@ -203,6 +209,8 @@ int store_df(struct store *s, struct store_df *ret, struct st_error **err)
                 .images_active = (uint64_t)sqlite3_column_int64(st, 1),
                 .layers_size = (uint64_t)sqlite3_column_int64(st, 2),
                 .reclaimable = (uint64_t)sqlite3_column_int64(st, 3),
+                .cache_entries = (uint64_t)sqlite3_column_int64(st, 4),
+                .cache_size = (uint64_t)sqlite3_column_int64(st, 5),
         };
         uint64_t blobs = 0;
         if (disk_usage_at(s->root_fd, "blobs", &blobs) == 0)

@@ -186,12 +186,14 @@ void store_check_report_release(struct store_check_report *r);
 
 struct store_df {
         uint64_t images, images_active;          /* images, those with a tag */
-        uint64_t layers_size;                    /* sum of layer sizes */
+        uint64_t layers_size;                    /* sum of the sizes of the images' layers */
         uint64_t reclaimable;                    /* size only dangling images use */
         uint64_t blobs_size;                     /* bytes in blobs/ */
         uint64_t containers, containers_running; /* as recorded (no liveness check) */
         uint64_t containers_size;                /* bytes in the containers' writable layers */
         uint64_t containers_reclaimable;         /* of those, the ones not running */
+        uint64_t cache_entries;                  /* build cache rows */
+        uint64_t cache_size;                     /* layers only the build cache keeps */
 };
 
 /* Disk usage summary for `system df`. */

@@ -81,3 +81,18 @@ load helpers
     run_strata 125 images --bogus
     run_strata 125 system
 }
+
+@test "system df counts the build cache; builder prune empties it" {
+    make_busybox_tar "$TESTDIR/bb.tar"
+    run_strata import "$TESTDIR/bb.tar" busybox
+    mkdir -p "$TESTDIR/ctx" && head -c 200000 /dev/urandom >"$TESTDIR/ctx/data"
+    printf 'FROM busybox\nCOPY data /data\n' >"$TESTDIR/ctx/Dockerfile"
+    run_strata build -q -t built "$TESTDIR/ctx"
+    run_strata rmi built
+    run_strata system df
+    [[ "${lines[4]}" =~ ^Build\ Cache\ +[1-9][0-9]*\ +0\ +200(\.[0-9])?kB\ +200(\.[0-9])?kB$ ]]
+    run_strata builder prune -f
+    run_strata system df
+    [[ "${lines[4]}" =~ ^Build\ Cache\ +0\ +0\ +0B\ +0B$ ]]
+    run_strata system check
+}
