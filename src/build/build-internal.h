@@ -40,6 +40,7 @@ struct builder {
         double step_start;
         const char *stage_label; /* "build", "stage-0", or NULL with a single stage */
         size_t step_no, n_steps;
+        enum compress_type compression; /* of new layers, from o->compression */
 };
 
 /* A step's instruction, expanded as the builder needs it. */
@@ -132,12 +133,13 @@ int build_step_copy(struct builder *b, struct build_state *st,
 int build_step_config(struct builder *b, struct build_state *st,
                       const struct dockerfile_instruction *in, struct st_error **err);
 
-/* Commit the upper dir DIR/upper as ST's next layer, cached under KEY. */
+/* Commit the upper dir DIR/upper as ST's next layer, compressed as --compression says, cached
+ * under build_layer_key(KEY, compression), which becomes ST's running key. */
 int build_commit_upper(struct builder *b, struct build_state *st, const char *dir, const char *key,
                        const char *created_by, struct st_error **err);
 
-/* Look KEY up in the cache (unless --no-cache); on a hit add the layer to ST and report
- * CACHED. Returns 1 on a hit. */
+/* Look build_layer_key(KEY, compression) up in the cache (unless --no-cache); on a hit add the
+ * layer to ST and report CACHED. Returns 1 on a hit. */
 int build_cache_try(struct builder *b, struct build_state *st, const char *key,
                     const char *created_by, struct st_error **err);
 

@@ -460,7 +460,10 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
 {
         struct builder b = { .s = s, .o = o, .context_fd = -1 };
         char id[DIGEST_STR_LEN + 1];
-        int r = run(&b, id, err);
+        int r = build_compression_parse(o->compression, o->compression_level, &b.compression, err);
+        if (r < 0)
+                return r;
+        r = run(&b, id, err);
         for (size_t i = 0; b.states && i < b.plan->n_stages; i++)
                 build_state_release(&b.states[i]);
         free(b.states);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "basic/error.h"
+#include "compress/compress.h"
 #include "digest/digest.h"
 
 struct store;
@@ -42,10 +43,13 @@ struct build_opts {
         char **envp;        /* the caller's environment */
         const char *target; /* --target, or NULL */
         bool no_cache;
-        char **labels;           /* "K=V" */
-        char **secrets;          /* --secret: "id=ID[,src=PATH|,env=VAR]" */
-        const char *network;     /* "host" (default) or "none" */
-        char **tags;             /* fully qualified */
+        char **labels;       /* "K=V" */
+        char **secrets;      /* --secret: "id=ID[,src=PATH|,env=VAR]" */
+        const char *network; /* "host" (default) or "none" */
+        const char
+                *compression;  /* of the new layers: "gzip" (default, also NULL), "zstd", "none" */
+        int compression_level; /* 0: the type's default; gzip 1-9, zstd 1-19 */
+        char **tags;           /* fully qualified */
         const char *search_path; /* PATH for the OCI runtime */
         build_progress_fn progress;
         void *progress_data;
@@ -63,8 +67,18 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
 
 /* ----- pure parts, exposed for tests ----- */
 
+/* Check --compression NAME (NULL: gzip) and --compression-level LEVEL (0: the default; gzip
+ * 1-9, zstd 1-19, none takes none); the type into *RET. ST_E_USAGE if bad. */
+int build_compression_parse(const char *name, int level, enum compress_type *ret,
+                            struct st_error **err);
+
 /* The next running cache key: sha256 over PARENT, a separator and each of PARTS (a strv). */
 void build_cache_key(const char *parent, char *const *parts, char *ret);
+
+/* The cache key of a layer step whose inputs give KEY, its layer compressed with TYPE at LEVEL
+ * (0: default): KEY itself for gzip at its default level, else KEY mixed with the compression,
+ * so that a layer compressed one way is never reused for a build asking for another. */
+void build_layer_key(const char *key, enum compress_type type, int level, char *ret);
 
 /* BuildKit's history text of RUN: "RUN |2 A=1 B=2 /bin/sh -c make # buildkit" when ARGS (the
  * "K=V" build args in scope) is not empty, else "RUN /bin/sh -c make # buildkit". ARGV is the

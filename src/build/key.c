@@ -17,6 +17,44 @@ void build_cache_key(const char *parent, char *const *parts, char *ret)
         digest_ctx_free(c);
 }
 
+int build_compression_parse(const char *name, int level, enum compress_type *ret,
+                            struct st_error **err)
+{
+        enum compress_type t = name ? compress_type_from_string(name) : COMPRESS_GZIP;
+        if (t < 0)
+                return st_error_set(err, ST_E_USAGE,
+                                    "invalid compression \"%s\": expected gzip, zstd or none",
+                                    name);
+        int max = t == COMPRESS_GZIP ? 9 : t == COMPRESS_ZSTD ? 19 : 0;
+        if (level != 0 && (level < 1 || level > max)) {
+                if (max == 0)
+                        return st_error_set(err, ST_E_USAGE,
+                                            "--compression-level does not apply to compression %s",
+                                            compress_type_to_string(t));
+                return st_error_set(err, ST_E_USAGE,
+                                    "invalid compression level %d for %s: expected 1-%d", level,
+                                    compress_type_to_string(t), max);
+        }
+        *ret = t;
+        return 0;
+}
+
+void build_layer_key(const char *key, enum compress_type type, int level, char *ret)
+{
+        /* gzip at its default level keeps the keys recorded before --compression existed */
+        int def = type == COMPRESS_GZIP ? 6 : type == COMPRESS_ZSTD ? 3 : 0;
+        if (level == 0)
+                level = def;
+        if (type == COMPRESS_GZIP && level == def) {
+                memcpy(ret, key, DIGEST_STR_LEN + 1);
+                return;
+        }
+        _cleanup_free_ char *part =
+                xasprintf("compression=%s:%d", compress_type_to_string(type), level);
+        char *parts[] = { part, NULL };
+        build_cache_key(key, parts, ret);
+}
+
 static char *join(char *const *l, const char *sep, char *(*fmt)(const char *))
 {
         char *out = xstrdup("");

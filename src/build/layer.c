@@ -77,11 +77,14 @@ void build_unmount_state(const char *dir, bool keep_upper)
 }
 
 int build_commit_upper(struct builder *b, struct build_state *st, const char *upper,
-                       const char *key, const char *created_by, struct st_error **err)
+                       const char *step_key, const char *created_by, struct st_error **err)
 {
         struct store_cache_entry e = { 0 };
         const char *parent = st->n_layers ? st->layers[st->n_layers - 1].chain_id : NULL;
-        int r = store_layer_from_dir(b->s, upper, parent, &e.layer, err);
+        char key[DIGEST_STR_LEN + 1];
+        build_layer_key(step_key, b->compression, b->o->compression_level, key);
+        int r = store_layer_from_dir(b->s, upper, parent, b->compression, b->o->compression_level,
+                                     &e.layer, err);
         if (r < 0)
                 return r;
         _cleanup_free_ char *now = image_time_now();
@@ -94,11 +97,13 @@ int build_commit_upper(struct builder *b, struct build_state *st, const char *up
         return 0;
 }
 
-int build_cache_try(struct builder *b, struct build_state *st, const char *key,
+int build_cache_try(struct builder *b, struct build_state *st, const char *step_key,
                     const char *created_by, struct st_error **err)
 {
         if (b->o->no_cache)
                 return 0;
+        char key[DIGEST_STR_LEN + 1];
+        build_layer_key(step_key, b->compression, b->o->compression_level, key);
         struct store_cache_entry e;
         int r = store_build_cache_get(b->s, key, &e, err);
         if (r <= 0)

@@ -22,6 +22,7 @@ struct build_args {
         char **tags, **build_args, **labels, **secrets;
         const char *file;
         const char *iidfile;
+        const char *compression_level;
         bool quiet;
         bool pull_always; /* --pull: pull base images even when present */
         struct cli *cli;
@@ -94,9 +95,38 @@ static int on_flag(int opt, const char *arg, void *userdata)
         case 'u':
                 a->pull_always = true;
                 return 0;
+        case 'C':
+                a->o.compression = arg;
+                return 0;
+        case 'L':
+                a->compression_level = arg;
+                return 0;
         default:
                 return -EINVAL;
         }
+}
+
+/* --compression and --compression-level, checked before anything is read: a usage error. */
+static int check_compression(struct build_args *a)
+{
+        _cleanup_error_ struct st_error *err = NULL;
+        enum compress_type t;
+        if (a->compression_level) {
+                char *end = NULL;
+                errno = 0;
+                long l = strtol(a->compression_level, &end, 10);
+                if (errno != 0 || end == a->compression_level || *end || l < 1 || l > 99) {
+                        (void)cli_usage_error("build", "invalid compression level \"%s\"",
+                                              a->compression_level);
+                        return -EINVAL;
+                }
+                a->o.compression_level = (int)l;
+        }
+        if (build_compression_parse(a->o.compression, a->o.compression_level, &t, &err) < 0) {
+                (void)cli_usage_error("build", "%s", st_error_msg(err));
+                return -EINVAL;
+        }
+        return 0;
 }
 
 /* The builder's ensure_image hook: pull a base image that is missing (or every time with
@@ -223,6 +253,8 @@ int verb_build(struct cli *c, int argc, char **argv)
                 { "platform", required_argument, NULL, 'p' },
                 { "pull", no_argument, NULL, 'u' },
                 { "secret", required_argument, NULL, 'S' },
+                { "compression", required_argument, NULL, 'C' },
+                { "compression-level", required_argument, NULL, 'L' },
                 { "help", no_argument, NULL, 'H' },
                 {},
         };
@@ -236,6 +268,10 @@ int verb_build(struct cli *c, int argc, char **argv)
         if (argc - i != 1) {
                 release(&a);
                 return cli_usage_error("build", "\"build\" requires exactly 1 argument");
+        }
+        if (check_compression(&a) < 0) {
+                release(&a);
+                return EXIT_USAGE;
         }
         const char *context = streq(argv[i], "-") ? NULL : argv[i];
         ex = do_build(c, &a, context);

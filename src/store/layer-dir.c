@@ -11,12 +11,25 @@
 #include "image/manifest.h"
 #include "store/store-internal.h"
 
-/* Write DIRFD as tar → diffID → gzip → blob file at TMP; fills RES's digests and sizes. */
-static int write_blob(int dirfd, int blob_fd, struct store_layer_result *res, struct st_error **err)
+static const char *layer_media_type(enum compress_type type)
+{
+        switch (type) {
+        case COMPRESS_GZIP:
+                return MEDIA_TYPE_OCI_LAYER_GZIP;
+        case COMPRESS_ZSTD:
+                return MEDIA_TYPE_OCI_LAYER_ZSTD;
+        default:
+                return MEDIA_TYPE_OCI_LAYER;
+        }
+}
+
+/* Write DIRFD as tar → diffID → compressor → blob file at TMP; fills RES's digests and sizes. */
+static int write_blob(int dirfd, int blob_fd, enum compress_type type, int level,
+                      struct store_layer_result *res, struct st_error **err)
 {
         struct st_writer *file = st_fd_writer_new(blob_fd);
         struct st_writer *blob = digest_writer_new(file);
-        struct st_writer *gz = compress_writer_new(COMPRESS_GZIP, 0, blob);
+        struct st_writer *gz = compress_writer_new(type, level, blob);
         struct st_writer *tar = digest_writer_new(gz);
         struct archive_write_stats stats = { 0 };
         int r = archive_layer_write(dirfd, tar, &stats, err);
@@ -30,7 +43,7 @@ static int write_blob(int dirfd, int blob_fd, struct store_layer_result *res, st
                 digest_writer_final(blob, res->digest);
                 res->blob_size = blob->total;
                 res->size = stats.bytes;
-                snprintf(res->media_type, sizeof(res->media_type), "%s", MEDIA_TYPE_OCI_LAYER_GZIP);
+                snprintf(res->media_type, sizeof(res->media_type), "%s", layer_media_type(type));
         }
         st_writer_free(tar);
         st_writer_free(gz);
@@ -72,8 +85,14 @@ static int move_and_commit(struct store *s, const char *dir, const char *parent,
 }
 
 int store_layer_from_dir(struct store *s, const char *dir, const char *parent,
-                         struct store_layer_result *ret, struct st_error **err)
+                         enum compress_type type, int level, struct store_layer_result *ret,
+                         struct st_error **err)
 {
+        if (type < 0 || type >= _COMPRESS_MAX) {
+                (void)rm_rf_at(AT_FDCWD, dir);
+                return st_error_set(err, ST_E_UNSUPPORTED, "unknown layer compression %d",
+                                    (int)type);
+        }
         struct store_layer_result res = { 0 };
         _cleanup_close_ int blob_fd = -1;
         _cleanup_free_ char *blob_tmp = NULL;
@@ -84,7 +103,7 @@ int store_layer_from_dir(struct store *s, const char *dir, const char *parent,
         if (r >= 0 && dfd < 0)
                 r = st_error_set_errno(err, -errno, "open '%s'", dir);
         if (r >= 0)
-                r = write_blob(dfd, blob_fd, &res, err);
+                r = write_blob(dfd, blob_fd, type, level, &res, err);
         if (r >= 0) {
                 store_chain_id(parent, res.diff_id, res.chain_id);
                 r = store_blob_commit(s, blob_tmp, res.digest, err);

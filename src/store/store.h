@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "basic/error.h"
+#include "compress/compress.h"
 #include "digest/digest.h"
 
 struct store;
@@ -279,10 +280,13 @@ void store_loaded_free(struct store_loaded *l, size_t n);
 
 /* Turn the directory DIR (an overlay upper dir or any tree inside the store root's filesystem)
  * into a layer on top of PARENT without re-extracting it: the tree is written once as a tar
- * stream (overlay whiteouts → .wh. entries) → sha256 (diff ID) → gzip → sha256 (blob), then DIR
- * itself is renamed into the layer store. DIR is gone afterwards, whatever the result. */
+ * stream (overlay whiteouts → .wh. entries) → sha256 (diff ID) → TYPE at LEVEL (0: the type's
+ * default, see compress_writer_new) → sha256 (blob), then DIR itself is renamed into the layer
+ * store. The blob's media type follows TYPE (tar+gzip, tar+zstd, tar). DIR is gone afterwards,
+ * whatever the result. */
 int store_layer_from_dir(struct store *s, const char *dir, const char *parent,
-                         struct store_layer_result *ret, struct st_error **err);
+                         enum compress_type type, int level, struct store_layer_result *ret,
+                         struct st_error **err);
 
 /* ----- containers -----
  * A container is a row (its run configuration as JSON, its state) and a directory

@@ -50,3 +50,39 @@ TEST(go_strv_forms)
         _cleanup_free_ char *e = build_go_strv(none);
         ASSERT_STREQ(e, "[]");
 }
+
+TEST(compression_parse_checks_levels)
+{
+        enum compress_type t = _COMPRESS_INVALID;
+        ASSERT_OK(build_compression_parse(NULL, 0, &t, NULL));
+        ASSERT_EQ(t, COMPRESS_GZIP);
+        ASSERT_OK(build_compression_parse("zstd", 19, &t, NULL));
+        ASSERT_EQ(t, COMPRESS_ZSTD);
+        ASSERT_OK(build_compression_parse("gzip", 1, &t, NULL));
+        ASSERT_OK(build_compression_parse("none", 0, &t, NULL));
+        ASSERT_EQ(t, COMPRESS_NONE);
+        ASSERT_ERR(build_compression_parse("gzip", 10, &t, NULL), ST_E_USAGE);
+        ASSERT_ERR(build_compression_parse("zstd", 20, &t, NULL), ST_E_USAGE);
+        ASSERT_ERR(build_compression_parse("zstd", -1, &t, NULL), ST_E_USAGE);
+        ASSERT_ERR(build_compression_parse("none", 1, &t, NULL), ST_E_USAGE);
+        ASSERT_ERR(build_compression_parse("xz", 0, &t, NULL), ST_E_USAGE);
+}
+
+TEST(layer_key_mixes_in_the_compression)
+{
+        char k[DIGEST_STR_LEN + 1], a[DIGEST_STR_LEN + 1], b[DIGEST_STR_LEN + 1];
+        char *p[] = { (char *)"RUN x", NULL };
+        build_cache_key(NULL, p, k);
+        build_layer_key(k, COMPRESS_GZIP, 0, a);
+        ASSERT_STREQ(a, k); /* the keys from before --compression stay valid */
+        build_layer_key(k, COMPRESS_GZIP, 6, a);
+        ASSERT_STREQ(a, k);
+        build_layer_key(k, COMPRESS_GZIP, 9, a);
+        ASSERT_TRUE(!streq(a, k));
+        build_layer_key(k, COMPRESS_ZSTD, 0, a);
+        build_layer_key(k, COMPRESS_ZSTD, 3, b);
+        ASSERT_STREQ(a, b);
+        ASSERT_TRUE(!streq(a, k));
+        build_layer_key(k, COMPRESS_NONE, 0, b);
+        ASSERT_TRUE(!streq(a, b) && !streq(b, k));
+}

@@ -7,6 +7,7 @@
 #include "archive/archive.h"
 #include "basic/fileio.h"
 #include "basic/util.h"
+#include "image/manifest.h"
 #include "store/store.h"
 #include "tap.h"
 
@@ -46,7 +47,7 @@ TEST(upper_dir_round_trips_through_a_layer)
                 ASSERT_OK_E(archive_tree_digest(d, before, &e), e);
         }
         struct store_layer_result res;
-        ASSERT_OK_E(store_layer_from_dir(s, upper, NULL, &res, &e), e);
+        ASSERT_OK_E(store_layer_from_dir(s, upper, NULL, COMPRESS_GZIP, 0, &res, &e), e);
         ASSERT_TRUE(access(upper, F_OK) < 0); /* moved, not copied */
         ASSERT_EQ(res.size, 12 + 1);
         /* the layer dir is the very tree */
@@ -107,4 +108,43 @@ TEST(layer_write_emits_whiteout_entries)
         ASSERT_TRUE(strstr(list, "etc/sub/rel -> ../etc/hosts") != NULL);
         ASSERT_TRUE(strstr(list, "-rwsr-xr-x") != NULL);
         ASSERT_TRUE(strstr(list, " ./") == NULL);
+}
+
+TEST(layer_from_dir_compresses_as_asked)
+{
+        static const struct {
+                enum compress_type type;
+                int level;
+                const char *media_type;
+                const char *magic;
+                size_t magic_len;
+        } cases[] = {
+                { COMPRESS_GZIP, 1, MEDIA_TYPE_OCI_LAYER_GZIP, "\x1f\x8b", 2 },
+                { COMPRESS_ZSTD, 0, MEDIA_TYPE_OCI_LAYER_ZSTD, "\x28\xb5\x2f\xfd", 4 },
+                { COMPRESS_ZSTD, 19, MEDIA_TYPE_OCI_LAYER_ZSTD, "\x28\xb5\x2f\xfd", 4 },
+                { COMPRESS_NONE, 0, MEDIA_TYPE_OCI_LAYER, "etc/", 4 },
+        };
+
+        _cleanup_free_ char *root = xasprintf("%s/root-compress", tap_tmpdir);
+        _cleanup_error_ struct st_error *e = NULL;
+        _cleanup_store_ struct store *s = NULL;
+        ASSERT_OK_E(store_open(root, &s, &e), e);
+        char diff_id[DIGEST_STR_LEN + 1] = "";
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *upper = xasprintf("%s/upper%zu", root, i);
+                ASSERT_OK(make_upper(upper));
+                struct store_layer_result res;
+                ASSERT_OK_E(store_layer_from_dir(s, upper, NULL, cases[i].type, cases[i].level,
+                                                 &res, &e),
+                            e);
+                ASSERT_STREQ(res.media_type, cases[i].media_type);
+                if (i > 0)
+                        ASSERT_STREQ(res.diff_id, diff_id); /* the same tar every time */
+                memcpy(diff_id, res.diff_id, sizeof(diff_id));
+                _cleanup_close_ int bfd = -1;
+                ASSERT_OK_E(store_blob_open(s, res.digest, &bfd, &e), e);
+                char head[4];
+                ASSERT_EQ(pread(bfd, head, sizeof(head), 0), (ssize_t)sizeof(head));
+                ASSERT_TRUE(memcmp(head, cases[i].magic, cases[i].magic_len) == 0);
+        }
 }
