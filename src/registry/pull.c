@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "basic/log.h"
 #include "basic/util.h"
 #include "image/config.h"
 #include "registry/protocol.h"
@@ -106,19 +107,44 @@ static void set_state(struct pull_job *j, size_t i, enum layer_state state)
         pthread_mutex_unlock(&j->lock);
 }
 
-/* The layer's bytes: the blob already in the store, or a stream from the registry. */
+/* The partial download a killed pull left of DIGEST, locked for us: NULL if another pull is
+ * writing it or it cannot be had (then we just do without). */
+static struct store_partial *open_partial(struct store *ws, const char *digest)
+{
+        struct store_partial *p = NULL;
+        _cleanup_error_ struct st_error *e = NULL;
+        if (store_partial_open(ws, digest, &p, &e) < 0)
+                log_debug("%s, not resuming", st_error_msg(e));
+        return p;
+}
+
+/* The layer's bytes: the blob already in the store, or a stream from the registry (after what
+ * *ret_partial holds of it). */
 static int open_source(struct pull_job *j, struct store *ws, struct layer_ctx *lc,
-                       struct st_reader **ret, int *ret_fd, char **ret_path, struct st_error **err)
+                       struct st_reader **ret, int *ret_fd, char **ret_path,
+                       struct store_partial **ret_partial, struct st_error **err)
 {
         const struct image_descriptor *d = j->layers[lc->index].desc;
-        if (!j->layers[lc->index].local_blob)
-                return blob_reader_new(j->c, d->digest, (uint64_t)d->size, on_bytes, lc, ret, err);
+        if (!j->layers[lc->index].local_blob) {
+                *ret_partial = open_partial(ws, d->digest);
+                return blob_resume_reader_new(j->c, *ret_partial, d->digest, (uint64_t)d->size,
+                                              on_bytes, lc, ret, err);
+        }
         int r = store_blob_open(ws, d->digest, ret_fd, err);
         if (r < 0)
                 return r;
         *ret = st_fd_reader_new(*ret_fd);
         *ret_path = store_blob_path(ws, d->digest);
         return 0;
+}
+
+/* Keep the partial download for the next pull only if this one stopped on the network (or was
+ * cancelled): after a success it is of no use, and after a digest mismatch or a bad stream
+ * it is wrong (or suspect). */
+static bool keep_partial(struct st_reader *in, int r, const struct st_error *e)
+{
+        return r < 0 && st_error_code(e) != ST_E_DIGEST_MISMATCH &&
+               (blob_resume_reader_failed(in) || r == -ECANCELED);
 }
 
 static int pull_layer(struct pull_job *j, struct store *ws, size_t i, struct st_error **err)
@@ -128,9 +154,12 @@ static int pull_layer(struct pull_job *j, struct store *ws, size_t i, struct st_
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *path = NULL;
         struct st_reader *in = NULL;
-        int r = open_source(j, ws, &lc, &in, &fd, &path, err);
-        if (r < 0)
+        struct store_partial *partial = NULL;
+        int r = open_source(j, ws, &lc, &in, &fd, &path, &partial, err);
+        if (r < 0) {
+                store_partial_close(partial, false);
                 return r;
+        }
         struct store_layer_source src = {
                 .in = in,
                 .parent = i > 0 ? j->layers[i - 1].res.chain_id : NULL,
@@ -143,10 +172,15 @@ static int pull_layer(struct pull_job *j, struct store *ws, size_t i, struct st_
                 .userdata = &lc,
         };
         r = store_layer_create(ws, &src, &l->res, err);
-        st_reader_free(in);
         if (r >= 0 && l->res.blob_size != (uint64_t)l->desc->size)
                 r = st_error_set(err, ST_E_DIGEST_MISMATCH, "layer is %llu bytes, not %lld",
                                  (unsigned long long)l->res.blob_size, (long long)l->desc->size);
+        bool keep = partial && keep_partial(in, r, r < 0 ? *err : NULL);
+        if (r < 0 && partial && !keep && blob_resume_reader_replayed(in) > 0)
+                (void)st_error_wrap(err, "resumed from a partial download of %llu bytes, removed",
+                                    (unsigned long long)blob_resume_reader_replayed(in));
+        store_partial_close(partial, !keep);
+        st_reader_free(in);
         set_state(j, i, r < 0 ? LAYER_FAILED : LAYER_COMMITTED);
         if (r < 0)
                 return st_error_wrap(err, "layer %s", l->desc->digest);

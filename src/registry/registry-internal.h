@@ -175,10 +175,28 @@ void http_backoff(unsigned attempt, const char *retry_after);
 
 /* A reader of blob DIGEST (SIZE bytes as its descriptor says: more is refused) that streams it
  * from the registry in bounded memory, resuming with Range after a broken connection. The
- * consumer verifies the digest. PROGRESS (may be NULL) is called with bytes received. */
-int blob_reader_new(struct registry_client *c, const char *digest, uint64_t size,
+ * consumer verifies the digest. PROGRESS (may be NULL) is called with bytes received.
+ * OFFSET > 0: the caller has the first OFFSET bytes already; the reader returns only the rest
+ * (asked for with Range; skipped if the registry sends the whole blob anyway). */
+int blob_reader_new(struct registry_client *c, const char *digest, uint64_t size, uint64_t offset,
                     void (*progress)(void *userdata, uint64_t got), void *userdata,
                     struct st_reader **ret, struct st_error **err);
+
+/* Like blob_reader_new, across processes: the bytes in PARTIAL (a partial download an earlier
+ * pull left, may be NULL) come first, read back from the file, then the rest from the
+ * registry, each appended to PARTIAL as it arrives. PARTIAL stays the caller's, who closes it
+ * after the reader is freed: removed on success or when its content proved wrong, else kept. */
+int blob_resume_reader_new(struct registry_client *c, struct store_partial *partial,
+                           const char *digest, uint64_t size,
+                           void (*progress)(void *userdata, uint64_t got), void *userdata,
+                           struct st_reader **ret, struct st_error **err);
+
+/* Whether reading R (from blob_resume_reader_new) failed in the reader itself, i.e. on the
+ * network or in the partial file, rather than in what consumed the bytes. */
+bool blob_resume_reader_failed(const struct st_reader *r);
+
+/* How many bytes R took from its partial download file. */
+uint64_t blob_resume_reader_replayed(const struct st_reader *r);
 
 /* Fetch a small blob (config) whole, verified against DIGEST and SIZE; caller frees *ret. */
 int blob_fetch(struct registry_client *c, const char *digest, int64_t size, size_t cap, char **ret,

@@ -152,6 +152,8 @@ int store_gc(struct store *s, struct store_gc_stats *ret, struct st_error **err)
                 r = store_for_each_entry(s, "l", gc_link, &stats);
         if (r >= 0)
                 r = store_for_each_entry(s, "blobs/sha256", gc_blob, &stats);
+        if (r >= 0)
+                r = store_partial_gc(s, &stats);
         if (r < 0)
                 return st_error_set_errno(err, r, "collect garbage");
         if (ret)

@@ -47,6 +47,9 @@ int db_error(struct store *s, int rc, const char *what, struct st_error **err);
  * from the store), then deleting it. */
 int store_remove_path(struct store *s, const char *abs_path, struct st_error **err);
 
+/* gc's sweep of stale partial downloads (partial.c). */
+int store_partial_gc(struct store *s, struct store_gc_stats *stats);
+
 /* Call F for each entry name of ROOT/SUBDIR (not hidden ones); stops at F's first error. */
 int store_for_each_entry(struct store *s, const char *subdir,
                          int (*f)(struct store *s, const char *name, void *u), void *u);

@@ -163,11 +163,37 @@ void store_image_list_free(struct store_image **l, size_t n);
 /* ----- collection, checking, usage ----- */
 
 struct store_gc_stats {
-        uint64_t layers_removed, blobs_removed, bytes_freed;
+        uint64_t layers_removed, blobs_removed, partials_removed, bytes_freed;
 };
 
 /* Remove layers and blobs no image references, and orphaned files; takes the exclusive lock. */
 int store_gc(struct store *s, struct store_gc_stats *ret, struct st_error **err);
+
+/* Partial downloads (ROOT/partial/<hex>): the prefix of a blob an interrupted pull received,
+ * kept so that the next pull resumes where it stopped. The file is locked while open; gc
+ * removes one nobody holds that has not changed for STORE_PARTIAL_MAX_AGE seconds. Its bytes
+ * are not trusted: whoever resumes from it verifies the whole blob's digest as usual. */
+#define STORE_PARTIAL_MAX_AGE (24 * 60 * 60)
+struct store_partial;
+
+/* Open (creating it empty if needed) and lock DIGEST's partial download: 1 and *ret, or 0
+ * and *ret = NULL when another process is writing it. */
+int store_partial_open(struct store *s, const char *digest, struct store_partial **ret,
+                       struct st_error **err);
+
+/* Bytes in the file; its descriptor (for reading it from the start, with pread). */
+uint64_t store_partial_size(const struct store_partial *p);
+int store_partial_fd(const struct store_partial *p);
+
+/* Empty it (its content was of no use). */
+int store_partial_truncate(struct store_partial *p, struct st_error **err);
+
+/* Append N bytes; fdatasync every few MiB, so a crash loses little. */
+int store_partial_append(struct store_partial *p, const void *buf, size_t n, struct st_error **err);
+
+/* Unlock and close; REMOVE (or an empty file) deletes it, else it is synced and kept for the
+ * next pull. NULL-safe; returns NULL. */
+struct store_partial *store_partial_close(struct store_partial *p, bool remove);
 
 /* A problem found by store_check; freed with the report. */
 struct store_check_report {
