@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -110,6 +111,23 @@ TEST(layer_write_emits_whiteout_entries)
         ASSERT_TRUE(strstr(list, " ./") == NULL);
 }
 
+static int fix_time(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)flag;
+        (void)ftw;
+        const struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+        return utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+/* make_upper with every mtime fixed, so that two calls give the same tar. */
+static int make_upper_fixed(const char *path)
+{
+        if (make_upper(path) < 0)
+                return -1;
+        return nftw(path, fix_time, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 TEST(layer_from_dir_compresses_as_asked)
 {
         static const struct {
@@ -132,7 +150,7 @@ TEST(layer_from_dir_compresses_as_asked)
         char diff_id[DIGEST_STR_LEN + 1] = "";
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 _cleanup_free_ char *upper = xasprintf("%s/upper%zu", root, i);
-                ASSERT_OK(make_upper(upper));
+                ASSERT_OK(make_upper_fixed(upper));
                 struct store_layer_result res;
                 ASSERT_OK_E(store_layer_from_dir(s, upper, NULL, cases[i].type, cases[i].level,
                                                  &res, &e),
