@@ -293,34 +293,37 @@ static int load_row(struct store *s, sqlite3_stmt *st, struct store_container **
         return 0;
 }
 
+struct container_rows {
+        struct store_container **l;
+        size_t n;
+};
+
+/* A db_row_fn: append the row's object to the struct container_rows USERDATA. */
+static int add_container_row(struct store *s, sqlite3_stmt *st, void *userdata,
+                             struct st_error **err)
+{
+        struct container_rows *rows = userdata;
+        struct store_container *o = NULL;
+        int r = load_row(s, st, &o, err);
+        if (r < 0)
+                return r;
+        rows->l = xrealloc(rows->l, sizeof(*rows->l) * (rows->n + 1));
+        rows->l[rows->n++] = o;
+        return 0;
+}
+
 static int query_containers(struct store *s, const char *where, const char *arg,
                             struct store_container ***ret, size_t *ret_n, struct st_error **err)
 {
         _cleanup_free_ char *sql = xasprintf(CONTAINER_COLUMNS " %s", where);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = db_prepare(s, sql, &st, err);
-        if (r < 0)
+        struct container_rows rows = { 0 };
+        int r = db_query_each(s, sql, arg, add_container_row, &rows, "list containers", err);
+        if (r < 0) {
+                store_container_list_free(rows.l, rows.n);
                 return r;
-        if (arg)
-                db_bind_text(st, 1, arg);
-        struct store_container **l = NULL;
-        size_t n = 0;
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                l = xrealloc(l, sizeof(*l) * (n + 1));
-                r = load_row(s, st, &l[n], err);
-                if (r < 0) {
-                        store_container_list_free(l, n);
-                        return r;
-                }
-                n++;
         }
-        if (rc != SQLITE_DONE) {
-                store_container_list_free(l, n);
-                return db_error(s, rc, "list containers", err);
-        }
-        *ret = l;
-        *ret_n = n;
+        *ret = rows.l;
+        *ret_n = rows.n;
         return 0;
 }
 

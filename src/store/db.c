@@ -148,8 +148,28 @@ char *db_column_strdup(sqlite3_stmt *st, int col)
         return t ? xstrdup((const char *)t) : NULL;
 }
 
+/* A db_row_fn: append the first column to the strv USERDATA points to. */
+static int add_string_row(struct store *s, sqlite3_stmt *st, void *userdata, struct st_error **err)
+{
+        (void)s;
+        (void)err;
+        strv_consume(userdata, db_column_strdup(st, 0) ?: xstrdup(""));
+        return 0;
+}
+
 int db_query_strv(struct store *s, const char *sql, const char *arg, char ***ret,
                   struct st_error **err)
+{
+        _cleanup_strv_ char **l = NULL;
+        int r = db_query_each(s, sql, arg, add_string_row, &l, "query", err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int db_query_each(struct store *s, const char *sql, const char *arg, db_row_fn row, void *userdata,
+                  const char *what, struct st_error **err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = db_prepare(s, sql, &st, err);
@@ -157,13 +177,14 @@ int db_query_strv(struct store *s, const char *sql, const char *arg, char ***ret
                 return r;
         if (arg)
                 db_bind_text(st, 1, arg);
-        _cleanup_strv_ char **l = NULL;
         int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-                strv_consume(&l, db_column_strdup(st, 0) ?: xstrdup(""));
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = row(s, st, userdata, err);
+                if (r < 0)
+                        return r;
+        }
         if (rc != SQLITE_DONE)
-                return db_error(s, rc, "query", err);
-        *ret = TAKE_PTR(l);
+                return db_error(s, rc, what, err);
         return 0;
 }
 

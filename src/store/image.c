@@ -153,34 +153,36 @@ static int load_image_row(struct store *s, sqlite3_stmt *st, struct store_image 
         return 0;
 }
 
+struct image_rows {
+        struct store_image **l;
+        size_t n;
+};
+
+/* A db_row_fn: append the row's object to the struct image_rows USERDATA. */
+static int add_image_row(struct store *s, sqlite3_stmt *st, void *userdata, struct st_error **err)
+{
+        struct image_rows *rows = userdata;
+        struct store_image *o = NULL;
+        int r = load_image_row(s, st, &o, err);
+        if (r < 0)
+                return r;
+        rows->l = xrealloc(rows->l, sizeof(*rows->l) * (rows->n + 1));
+        rows->l[rows->n++] = o;
+        return 0;
+}
+
 static int query_images(struct store *s, const char *where, const char *arg,
                         struct store_image ***ret, size_t *ret_n, struct st_error **err)
 {
         _cleanup_free_ char *sql = xasprintf(IMAGE_COLUMNS " %s", where);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = db_prepare(s, sql, &st, err);
-        if (r < 0)
+        struct image_rows rows = { 0 };
+        int r = db_query_each(s, sql, arg, add_image_row, &rows, "list images", err);
+        if (r < 0) {
+                store_image_list_free(rows.l, rows.n);
                 return r;
-        if (arg)
-                db_bind_text(st, 1, arg);
-        struct store_image **l = NULL;
-        size_t n = 0;
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                l = xrealloc(l, sizeof(*l) * (n + 1));
-                r = load_image_row(s, st, &l[n], err);
-                if (r < 0) {
-                        store_image_list_free(l, n);
-                        return r;
-                }
-                n++;
         }
-        if (rc != SQLITE_DONE) {
-                store_image_list_free(l, n);
-                return db_error(s, rc, "list images", err);
-        }
-        *ret = l;
-        *ret_n = n;
+        *ret = rows.l;
+        *ret_n = rows.n;
         return 0;
 }
 

@@ -40,6 +40,14 @@ char *db_column_strdup(sqlite3_stmt *st, int col);
 int db_query_strv(struct store *s, const char *sql, const char *arg, char ***ret,
                   struct st_error **err);
 
+/* Called by db_query_each for every row of a query; < 0 stops it. */
+typedef int (*db_row_fn)(struct store *s, sqlite3_stmt *st, void *userdata, struct st_error **err);
+
+/* Run SQL (at most one text parameter ARG) and call ROW for each result row; WHAT names the
+ * query in errors. */
+int db_query_each(struct store *s, const char *sql, const char *arg, db_row_fn row, void *userdata,
+                  const char *what, struct st_error **err);
+
 /* The error for a failed sqlite call on S. */
 int db_error(struct store *s, int rc, const char *what, struct st_error **err);
 
