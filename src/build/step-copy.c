@@ -25,6 +25,7 @@ struct copy_step {
         int from_fd;
         char *created_by;
         char key[DIGEST_STR_LEN + 1];
+        json_t *inputs; /* for the step record */
 };
 
 static void copy_step_release(struct copy_step *cs)
@@ -36,6 +37,7 @@ static void copy_step_release(struct copy_step *cs)
                 build_unmount_state(cs->from_dir, false);
         free(cs->from_dir);
         free(cs->created_by);
+        json_decref(cs->inputs);
 }
 
 static bool exclude_cb(void *userdata, const char *relpath, bool is_dir, bool *ret_skip_dir)
@@ -186,9 +188,11 @@ static int copy_prepare(struct builder *b, struct build_state *st,
         if (r < 0)
                 return r;
         created_by(cs, in, from, chown, chmod);
+        cs->inputs = build_inputs_new(b, st, cs->created_by);
         char digest[DIGEST_STR_LEN + 1];
         cs->words[n - 1] = NULL; /* sources only */
-        r = build_copy_digest(&cs->src, &cs->req, digest, err);
+        r = build_copy_digest_entries(&cs->src, &cs->req, build_inputs_add_file, cs->inputs,
+                                      digest, err);
         cs->words[n - 1] = (char *)cs->req.dest;
         if (r < 0)
                 return r;
@@ -237,7 +241,7 @@ int build_step_copy(struct builder *b, struct build_state *st,
         build_step_begin(b, in->original);
         int r = copy_prepare(b, st, in, &cs, err);
         if (r >= 0)
-                r = build_cache_try(b, st, cs.key, cs.created_by, err);
+                r = build_cache_try(b, st, cs.key, cs.created_by, TAKE_PTR(cs.inputs), err);
         if (r == 0)
                 r = copy_and_commit(b, st, &cs, err);
         copy_step_release(&cs);
