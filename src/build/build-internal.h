@@ -58,7 +58,7 @@ struct builder {
         char *step_ident;      /* the current step's identity, or NULL */
         char *step_label;      /* the current step's "[build 2/4] RUN make" */
         json_t *pending;       /* the inputs of the step that missed, for build_commit_upper */
-        char **explained; /* the --explain lines told so far */
+        char **explained;      /* the --explain lines told so far */
         struct build_use *uses;
         size_t n_uses;
 };
@@ -188,6 +188,10 @@ char **build_explain_diff(const json_t *prev, const json_t *cur, const char *las
                           bool last_ran);
 
 #define BUILD_EXPLAIN_FILES_MAX 10
+
+/* Whether an explain LINE is about a cause that reaches every later step (a build arg, env,
+ * the base): a step whose parent was rebuilt does not repeat it. */
+bool build_explain_shared(const char *line);
 
 /* Queue the record of a cache use (KEY, the current step, INPUTS or NULL). */
 void build_use_add(struct builder *b, const char *key, const char *inputs);

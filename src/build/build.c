@@ -40,15 +40,14 @@ void build_step_begin(struct builder *b, const char *name)
         b->step_start = build_now();
         b->step_no++;
         free(b->step_label);
-        b->step_label =
-                b->stage_label
-                        ? xasprintf("[%s %zu/%zu] %s", b->stage_label, b->step_no, b->n_steps, name)
-                        : xasprintf("[%zu/%zu] %s", b->step_no, b->n_steps, name);
+        b->step_label = b->stage_label ? xasprintf("[%s %zu/%zu] %s", b->stage_label, b->step_no,
+                                                   b->n_steps, name)
+                                       : xasprintf("[%zu/%zu] %s", b->step_no, b->n_steps, name);
         if (!b->o->progress)
                 return;
-        struct build_event ev = {
-                .kind = BUILD_EVENT_STEP, .id = b->step_id, .name = b->step_label
-        };
+        struct build_event ev = { .kind = BUILD_EVENT_STEP,
+                                  .id = b->step_id,
+                                  .name = b->step_label };
         b->o->progress(b->o->progress_data, &ev);
 }
 
@@ -211,7 +210,7 @@ int build_state_from_image(struct builder *b, const char *name, struct build_sta
                 return r;
         char *parts[] = { (char *)"from", img->id, NULL };
         build_cache_key(NULL, parts, st->key);
-        st->base = xasprintf("%s (%s)", name, img->id);
+        st->base = xasprintf("%s (%.19s)", name, img->id); /* "sha256:" and 12 digits */
         return 0;
 }
 

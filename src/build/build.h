@@ -46,9 +46,9 @@ struct build_opts {
         bool no_cache;
         char **no_cache_filter; /* stages (names or indexes) built without the cache */
         bool explain;           /* report why each cache miss missed (BUILD_EVENT_EXPLAIN) */
-        char **labels;       /* "K=V" */
-        char **secrets;      /* --secret: "id=ID[,src=PATH|,env=VAR]" */
-        const char *network; /* "host" (default) or "none" */
+        char **labels;          /* "K=V" */
+        char **secrets;         /* --secret: "id=ID[,src=PATH|,env=VAR]" */
+        const char *network;    /* "host" (default) or "none" */
         const char
                 *compression;  /* of the new layers: "gzip" (default, also NULL), "zstd", "none" */
         int compression_level; /* 0: the type's default; gzip 1-9, zstd 1-19 */

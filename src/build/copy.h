@@ -89,9 +89,9 @@ typedef void (*build_copy_entry_fn)(void *userdata, const char *src, const char 
 
 /* build_copy_digest, also calling ENTRY (may be NULL) for every entry in copy order, so that a
  * caller can say which file changed. */
-int build_copy_digest_entries(const struct build_copy_source *src,
-                              const struct build_copy_req *req, build_copy_entry_fn entry,
-                              void *userdata, char *ret_digest, struct st_error **err);
+int build_copy_digest_entries(const struct build_copy_source *src, const struct build_copy_req *req,
+                              build_copy_entry_fn entry, void *userdata, char *ret_digest,
+                              struct st_error **err);
 
 /* Parse a --chmod value S as BuildKit does: an octal number up to 07777 sets *RET_MODE and
  * returns 0; a valid chmod(1) symbolic mode ("u+x", "go=u-w", "+X") leaves *RET_MODE at -1

@@ -21,7 +21,8 @@ struct hasher {
         struct inode_map inodes;
         build_copy_entry_fn entry; /* optional: told each entry's own digest */
         void *entry_data;
-        struct digest_ctx *e; /* the current entry's content part, while ENTRY is set */
+        struct digest_ctx *e;   /* the current entry's content part, while ENTRY is set */
+        const char *entry_name; /* what ENTRY calls the current top-level source, or NULL */
 };
 
 static void update(struct hasher *h, const void *p, size_t n)
@@ -153,7 +154,7 @@ static int hash_entry(void *userdata, const struct walk_entry *e, struct st_erro
         digest_ctx_free(h->e);
         h->e = NULL;
         if (r >= 0)
-                h->entry(h->entry_data, e->src ? e->src : e->rel, meta, sum);
+                h->entry(h->entry_data, h->entry_name ?: e->src, meta, sum);
         return r;
 }
 
@@ -182,7 +183,12 @@ static int hash_job(struct hasher *h, const struct copy_job *job, struct st_erro
         struct walk_entry e = {
                 .dirfd = -1, .name = job->name, .src = job->src, .rel = job->name, .st = &job->st
         };
-        return hash_entry(h, &e, err);
+        /* its real path, unless it was reached through a symlink: then the name it lands as */
+        const char *base = strrchr(job->src, '/');
+        h->entry_name = streq(base ? base + 1 : job->src, job->name) ? job->src : job->name;
+        int r = hash_entry(h, &e, err);
+        h->entry_name = NULL;
+        return r;
 }
 
 int build_copy_digest(const struct build_copy_source *src, const struct build_copy_req *req,
@@ -191,9 +197,9 @@ int build_copy_digest(const struct build_copy_source *src, const struct build_co
         return build_copy_digest_entries(src, req, NULL, NULL, ret_digest, err);
 }
 
-int build_copy_digest_entries(const struct build_copy_source *src,
-                              const struct build_copy_req *req, build_copy_entry_fn entry,
-                              void *userdata, char *ret_digest, struct st_error **err)
+int build_copy_digest_entries(const struct build_copy_source *src, const struct build_copy_req *req,
+                              build_copy_entry_fn entry, void *userdata, char *ret_digest,
+                              struct st_error **err)
 {
         struct copy_plan p;
         int r = copy_plan_init(&p, src, req, err);

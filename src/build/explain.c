@@ -31,8 +31,8 @@ json_t *build_inputs_new(const struct builder *b, const struct build_state *st, 
         json_set_str(j, "user", json_get_str(c, "User") ?: "");
         json_set_str(j, "workdir", json_get_str(c, "WorkingDir") ?: "");
         json_set_str(j, "text", text);
-        _cleanup_free_ char *comp = xasprintf(
-                "%s:%d", compress_type_to_string(b->compression), b->o->compression_level);
+        _cleanup_free_ char *comp = xasprintf("%s:%d", compress_type_to_string(b->compression),
+                                              b->o->compression_level);
         json_set_str(j, "compression", comp);
         return j;
 }
@@ -273,8 +273,8 @@ static void diff_files(char ***lines, const json_t *prev, const json_t *cur)
         json_int_t tp = json_integer_value(json_object_get(prev, "nfiles"));
         json_int_t tc = json_integer_value(json_object_get(cur, "nfiles"));
         if (fr.n == 0 && ((size_t)tp > np || (size_t)tc > nc))
-                add(lines, xasprintf("files past the first %d recorded changed",
-                                     BUILD_INPUTS_FILES_MAX));
+                add(lines,
+                    xasprintf("files past the first %d recorded changed", BUILD_INPUTS_FILES_MAX));
 }
 
 static void diff_str(char ***lines, const char *what, const json_t *prev, const json_t *cur,
@@ -300,7 +300,7 @@ char **build_explain_diff(const json_t *prev, const json_t *cur, const char *las
         diff_kv(&lines, "env", json_object_get(prev, "env"), json_object_get(cur, "env"));
         diff_str(&lines, "user", prev, cur, "user");
         diff_str(&lines, "workdir", prev, cur, "workdir");
-        diff_list(&lines, "instruction", json_object_get(prev, "trail"),
+        diff_list(&lines, "earlier instruction", json_object_get(prev, "trail"),
                   json_object_get(cur, "trail"), true);
         diff_str(&lines, "instruction", prev, cur, "text");
         diff_str(&lines, "network", prev, cur, "network");
@@ -309,12 +309,23 @@ char **build_explain_diff(const json_t *prev, const json_t *cur, const char *las
         diff_files(&lines, prev, cur);
         diff_str(&lines, "compression", prev, cur, "compression");
         if (!lines && parent_changed)
-                add(&lines, last_step ? xasprintf("parent step %s used another cache entry",
-                                                  last_step)
-                                      : xstrdup("the parent changed"));
+                add(&lines,
+                    last_step ? xasprintf("parent step %s used another cache entry", last_step)
+                              : xstrdup("the parent changed"));
         if (!lines)
                 strv_push(&lines, "its inputs changed");
         return lines;
+}
+
+bool build_explain_shared(const char *line)
+{
+        static const char *const prefixes[] = {
+                "base image ", "build arg ", "env ", "user ", "workdir ", "earlier instruction "
+        };
+        for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+                if (startswith(line, prefixes[i]))
+                        return true;
+        return false;
 }
 
 /* ----- bookkeeping ----- */

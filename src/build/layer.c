@@ -7,8 +7,8 @@
 
 #include "basic/fileio.h"
 #include "basic/util.h"
-#include "json/json.h"
 #include "build/build-internal.h"
+#include "json/json.h"
 #include "runtime/mount.h"
 
 static int mount_overlay(struct builder *b, const struct build_state *st, const char *lower,
@@ -112,8 +112,7 @@ int build_commit_upper(struct builder *b, struct build_state *st, const char *up
 
 /* Whether the cached layer E sits on ST's top layer (a step above may have been rebuilt
  * with --no-cache since E was recorded, and its key stayed the same). */
-static bool fits(struct builder *b, const struct build_state *st,
-                 const struct store_cache_entry *e)
+static bool fits(struct builder *b, const struct build_state *st, const struct store_cache_entry *e)
 {
         _cleanup_store_layer_ struct store_layer *l = NULL;
         if (store_layer_get(b->s, e->layer.chain_id, &l, NULL) < 0)
@@ -127,8 +126,8 @@ struct prev {
         char *key, *text;
 };
 
-static void explain(struct builder *b, const char *key, const json_t *inputs,
-                    const struct prev *p, const struct build_state *st)
+static void explain(struct builder *b, const char *key, const json_t *inputs, const struct prev *p,
+                    const struct build_state *st)
 {
         _cleanup_strv_ char **lines = NULL;
         _cleanup_json_ json_t *prev = NULL;
@@ -136,7 +135,8 @@ static void explain(struct builder *b, const char *key, const json_t *inputs,
                 strv_push(&lines, b->o->no_cache ? "--no-cache" : "--no-cache-filter");
         } else if (p->unfit) {
                 if (st->last_step && st->last_ran)
-                        strv_consume(&lines, xasprintf("parent step %s was rebuilt", st->last_step));
+                        strv_consume(&lines,
+                                     xasprintf("parent step %s was rebuilt", st->last_step));
                 strv_push(&lines, "the cached layer was built on another parent layer");
         } else if (p->found && streq(p->key, key)) {
                 strv_push(&lines, "the earlier build's layer is no longer in the cache");
@@ -146,13 +146,19 @@ static void explain(struct builder *b, const char *key, const json_t *inputs,
                                          NULL);
                 lines = build_explain_diff(prev, inputs, st->last_step, st->last_ran);
         }
-        /* a cause is told once, at the first step it touches: the steps after it say that
-         * their parent was rebuilt */
+        /* a cause that reaches the steps below through their rebuilt parent is told once, at
+         * the first step it touches */
+        bool via_parent = false;
         STRV_FOREACH(l, lines)
-                if (!strv_contains(b->explained, *l)) {
-                        build_emit(b, BUILD_EVENT_EXPLAIN, *l);
+                via_parent = via_parent || startswith(*l, "parent step ");
+        STRV_FOREACH(l, lines) {
+                bool shared = build_explain_shared(*l);
+                if (shared && via_parent && strv_contains(b->explained, *l))
+                        continue;
+                build_emit(b, BUILD_EVENT_EXPLAIN, *l);
+                if (shared)
                         strv_push(&b->explained, *l);
-                }
+        }
 }
 
 int build_cache_try(struct builder *b, struct build_state *st, const char *step_key,
@@ -163,8 +169,7 @@ int build_cache_try(struct builder *b, struct build_state *st, const char *step_
         json_decref(b->pending);
         b->pending = inputs;
         struct prev p = { 0 };
-        int r = b->step_ident ? store_build_step_get(b->s, b->step_ident, &p.key, &p.text, err)
-                              : 0;
+        int r = b->step_ident ? store_build_step_get(b->s, b->step_ident, &p.key, &p.text, err) : 0;
         p.found = r > 0;
         struct store_cache_entry e;
         if (r >= 0)

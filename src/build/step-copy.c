@@ -191,8 +191,8 @@ static int copy_prepare(struct builder *b, struct build_state *st,
         cs->inputs = build_inputs_new(b, st, cs->created_by);
         char digest[DIGEST_STR_LEN + 1];
         cs->words[n - 1] = NULL; /* sources only */
-        r = build_copy_digest_entries(&cs->src, &cs->req, build_inputs_add_file, cs->inputs,
-                                      digest, err);
+        r = build_copy_digest_entries(&cs->src, &cs->req, build_inputs_add_file, cs->inputs, digest,
+                                      err);
         cs->words[n - 1] = (char *)cs->req.dest;
         if (r < 0)
                 return r;

@@ -344,6 +344,7 @@ static int parse_duration(const char *s, double *ret)
                 double secs;
         } units[] = { { "ns", 1e-9 }, { "us", 1e-6 }, { "ms", 1e-3 },
                       { "s", 1 },     { "m", 60 },    { "h", 3600 } };
+
         double total = 0;
         if (!*s)
                 return -EINVAL;
@@ -409,8 +410,8 @@ int verb_builder(struct cli *c, int argc, char **argv)
                 return cli_usage_error("builder", "usage: strata builder prune [OPTIONS]");
         struct prune_args a = { .t = { .keep_bytes = -1 } };
         int ex = 0;
-        if (cli_parse_flags("builder", argc - 1, argv + 1, "afH", opts, on_prune_flag, &a, 0,
-                            &ex) < 0)
+        if (cli_parse_flags("builder", argc - 1, argv + 1, "afH", opts, on_prune_flag, &a, 0, &ex) <
+            0)
                 return ex;
         if (cli_store(c) < 0)
                 return EXIT_FAIL;

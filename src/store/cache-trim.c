@@ -7,14 +7,14 @@
 
 /* The layers only build cache rows keep alive: live through a row (or as the parent of such a
  * layer) and not through an image or a container. */
-#define EXCLUSIVE_LAYERS                                                                           \
-        "WITH RECURSIVE"                                                                           \
-        " cl(c) AS (SELECT chain_id FROM build_cache WHERE chain_id IS NOT NULL UNION"             \
+#define EXCLUSIVE_LAYERS                                                                            \
+        "WITH RECURSIVE"                                                                            \
+        " cl(c) AS (SELECT chain_id FROM build_cache WHERE chain_id IS NOT NULL UNION"              \
         "  SELECT l.parent FROM layers l JOIN cl ON l.chain_id = cl.c WHERE l.parent IS NOT NULL)," \
-        " ol(c) AS (SELECT chain_id FROM image_layers UNION SELECT chain_id FROM container_layers" \
-        "  UNION SELECT l.parent FROM layers l JOIN ol ON l.chain_id = ol.c"                       \
-        "  WHERE l.parent IS NOT NULL)"                                                            \
-        " SELECT chain_id, parent, size FROM layers WHERE chain_id IN (SELECT c FROM cl)"         \
+        " ol(c) AS (SELECT chain_id FROM image_layers UNION SELECT chain_id FROM container_layers"  \
+        "  UNION SELECT l.parent FROM layers l JOIN ol ON l.chain_id = ol.c"                        \
+        "  WHERE l.parent IS NOT NULL)"                                                             \
+        " SELECT chain_id, parent, size FROM layers WHERE chain_id IN (SELECT c FROM cl)"           \
         " AND chain_id NOT IN (SELECT c FROM ol)"
 
 struct xlayer {
