@@ -84,6 +84,12 @@ static void add_change(char ***lines, const char *what, const char *a, const cha
         add(lines, xasprintf("%s changed: %s -> %s", what, qa, qb));
 }
 
+/* A "K=V" value as shown: quoted, "(no value)" for a bare "K", "(unset)" if absent. */
+static char *show_kv(bool found, const char *v)
+{
+        return !found ? xstrdup("(unset)") : v ? quote(v) : xstrdup("(no value)");
+}
+
 static const char *get(const json_t *o, const char *k)
 {
         return json_get_str(o, k);
@@ -121,11 +127,11 @@ static void diff_kv_one_way(char ***lines, const char *what, const json_t *from,
                         continue;
                 if (!forward && found_from)
                         continue; /* reported going forward */
-                _cleanup_free_ char *w = xasprintf("%s %s", what, k);
+                _cleanup_free_ char *sf = show_kv(found_from, vf), *st = show_kv(true, vt);
                 if (forward)
-                        add_change(lines, w, found_from ? vf : NULL, vt);
+                        add(lines, xasprintf("%s %s changed: %s -> %s", what, k, sf, st));
                 else
-                        add_change(lines, w, vt, NULL);
+                        add(lines, xasprintf("%s %s changed: %s -> (unset)", what, k, st));
         }
 }
 
