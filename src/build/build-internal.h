@@ -176,10 +176,12 @@ bool build_cache_off(const struct builder *b);
 json_t *build_inputs_new(const struct builder *b, const struct build_state *st, const char *text);
 
 /* Add the entry SRC/META/DIGEST (build_copy_entry_fn) to INPUTS' "files" (USERDATA), at most
- * BUILD_INPUTS_FILES_MAX of them; "nfiles" counts them all. */
+ * BUILD_INPUTS_FILES_MAX of them and none with a path over BUILD_INPUTS_PATH_MAX bytes (the
+ * record stays small); "nfiles" counts them all. */
 void build_inputs_add_file(void *userdata, const char *src, const char *meta, const char *digest);
 
 #define BUILD_INPUTS_FILES_MAX 4096
+#define BUILD_INPUTS_PATH_MAX  512
 
 /* Why a step with inputs CUR missed, compared with the inputs PREV of its last earlier build
  * (NULL: none): one line each, at most BUILD_EXPLAIN_FILES_MAX about files. LAST_STEP and

@@ -47,7 +47,7 @@ void build_inputs_add_file(void *userdata, const char *src, const char *meta, co
         }
         json_int_t n = json_integer_value(json_object_get(j, "nfiles"));
         json_object_set_new(j, "nfiles", json_integer(n + 1));
-        if (json_array_size(files) >= BUILD_INPUTS_FILES_MAX)
+        if (json_array_size(files) >= BUILD_INPUTS_FILES_MAX || strlen(src) > BUILD_INPUTS_PATH_MAX)
                 return;
         /* 16 hex digits of the digest are plenty to tell a change */
         const char *hex = strchr(digest, ':');
@@ -279,8 +279,9 @@ static void diff_files(char ***lines, const json_t *prev, const json_t *cur)
         json_int_t tp = json_integer_value(json_object_get(prev, "nfiles"));
         json_int_t tc = json_integer_value(json_object_get(cur, "nfiles"));
         if (fr.n == 0 && ((size_t)tp > np || (size_t)tc > nc))
-                add(lines,
-                    xasprintf("files past the first %d recorded changed", BUILD_INPUTS_FILES_MAX));
+                add(lines, xasprintf("a file not listed in the record changed (over %d files,"
+                                     " or a path over %d bytes)",
+                                     BUILD_INPUTS_FILES_MAX, BUILD_INPUTS_PATH_MAX));
 }
 
 static void diff_str(char ***lines, const char *what, const json_t *prev, const json_t *cur,

@@ -57,17 +57,16 @@ TEST(args_env_user_and_config_steps)
 
 TEST(parent_rebuilt_and_instruction)
 {
-        _cleanup_free_ char *s = diff("{\"parent\":\"a\",\"text\":\"RUN one\"}",
-                                      "{\"parent\":\"b\",\"text\":\"RUN uno\"}", "[2/3] COPY x /",
-                                      true);
+        _cleanup_free_ char *s =
+                diff("{\"parent\":\"a\",\"text\":\"RUN one\"}",
+                     "{\"parent\":\"b\",\"text\":\"RUN uno\"}", "[2/3] COPY x /", true);
         ASSERT_STREQ(s, "parent step [2/3] COPY x / was rebuilt\n"
                         "instruction changed: 'RUN one' -> 'RUN uno'\n");
         _cleanup_free_ char *t =
                 diff("{\"parent\":\"a\"}", "{\"parent\":\"b\"}", "[2/3] COPY x /", false);
         ASSERT_STREQ(t, "parent step [2/3] COPY x / used another cache entry\n");
-        _cleanup_free_ char *u =
-                diff("{\"parent\":\"a\",\"compression\":\"gzip:0\"}",
-                     "{\"parent\":\"a\",\"compression\":\"zstd:0\"}", NULL, false);
+        _cleanup_free_ char *u = diff("{\"parent\":\"a\",\"compression\":\"gzip:0\"}",
+                                      "{\"parent\":\"a\",\"compression\":\"zstd:0\"}", NULL, false);
         ASSERT_STREQ(u, "compression changed: 'gzip:0' -> 'zstd:0'\n");
         _cleanup_free_ char *v = diff("{\"parent\":\"a\"}", "{\"parent\":\"a\"}", NULL, false);
         ASSERT_STREQ(v, "its inputs changed\n");
@@ -75,16 +74,16 @@ TEST(parent_rebuilt_and_instruction)
 
 TEST(files_by_kind_of_change)
 {
-        _cleanup_free_ char *s = diff(
-                "{\"parent\":\"a\",\"files\":[[\"a\",\"100000 644 0:0\",\"11\"],"
-                "[\"b\",\"100000 644 0:0\",\"22\"],[\"c\",\"120000 777 0:0\",\"33\"],"
-                "[\"d\",\"100000 644 0:0\",\"44\"],[\"gone\",\"100000 644 0:0\",\"55\"],"
-                "[\"t\",\"100000 644 0:0\",\"66\"]],\"nfiles\":6}",
-                "{\"parent\":\"a\",\"files\":[[\"a\",\"100000 644 0:0\",\"1x\"],"
-                "[\"b\",\"100000 755 0:0\",\"22\"],[\"c\",\"120000 777 0:0\",\"3x\"],"
-                "[\"d\",\"100000 644 1:2\",\"44\"],[\"new\",\"100000 644 0:0\",\"77\"],"
-                "[\"t\",\"40000 755 0:0\",\"66\"]],\"nfiles\":6}",
-                NULL, false);
+        _cleanup_free_ char *s =
+                diff("{\"parent\":\"a\",\"files\":[[\"a\",\"100000 644 0:0\",\"11\"],"
+                     "[\"b\",\"100000 644 0:0\",\"22\"],[\"c\",\"120000 777 0:0\",\"33\"],"
+                     "[\"d\",\"100000 644 0:0\",\"44\"],[\"gone\",\"100000 644 0:0\",\"55\"],"
+                     "[\"t\",\"100000 644 0:0\",\"66\"]],\"nfiles\":6}",
+                     "{\"parent\":\"a\",\"files\":[[\"a\",\"100000 644 0:0\",\"1x\"],"
+                     "[\"b\",\"100000 755 0:0\",\"22\"],[\"c\",\"120000 777 0:0\",\"3x\"],"
+                     "[\"d\",\"100000 644 1:2\",\"44\"],[\"new\",\"100000 644 0:0\",\"77\"],"
+                     "[\"t\",\"40000 755 0:0\",\"66\"]],\"nfiles\":6}",
+                     NULL, false);
         ASSERT_STREQ(s, "file 'a' changed: content\n"
                         "file 'b' changed: mode 644 -> 755\n"
                         "file 'c' changed: link target\n"
@@ -131,7 +130,8 @@ TEST(file_list_bounded)
                   (json_int_t)BUILD_INPUTS_FILES_MAX + 1);
         _cleanup_strv_ char **l = build_explain_diff(p, c, NULL, false);
         ASSERT_EQ(strv_length(l), (size_t)1);
-        ASSERT_STREQ(l[0], "files past the first 4096 recorded changed");
+        ASSERT_STREQ(l[0], "a file not listed in the record changed (over 4096 files, or a path "
+                           "over 512 bytes)");
 }
 
 TEST(shared_lines)
