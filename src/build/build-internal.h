@@ -195,6 +195,11 @@ char **build_explain_diff(const json_t *prev, const json_t *cur, const char *las
  * the base): a step whose parent was rebuilt does not repeat it. */
 bool build_explain_shared(const char *line);
 
+/* Whether a cache entry last used at USED (Unix seconds) should have its last use updated
+ * on a hit: not when it was used this second or the one before, so that quick rebuilds
+ * write nothing (a write costs a few syncs of the database). */
+bool build_use_stale(int64_t used);
+
 /* Queue the record of a cache use (KEY, the current step, INPUTS or NULL). */
 void build_use_add(struct builder *b, const char *key, const char *inputs);
 

@@ -475,7 +475,8 @@ static int commit_image(struct builder *b, struct build_state *st, char *ret_id,
         if (r < 0)
                 return r;
         if (r > 0 && same_layers(b, st, e.image_id)) {
-                build_use_add(b, key, NULL);
+                if (build_use_stale(e.used))
+                        build_use_add(b, key, NULL);
                 memcpy(ret_id, e.image_id, sizeof(e.image_id));
                 return tag_all(b, e.image_id, err);
         }

@@ -2,6 +2,7 @@
  * of those inputs differ from the step's last earlier build. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "basic/util.h"
 #include "build/build-internal.h"
@@ -345,6 +346,11 @@ void build_use_add(struct builder *b, const char *key, const char *inputs)
                 .step = b->step_ident ? xstrdup(b->step_ident) : NULL,
                 .inputs = inputs ? xstrdup(inputs) : NULL,
         };
+}
+
+bool build_use_stale(int64_t used)
+{
+        return used < (int64_t)time(NULL) - 1;
 }
 
 void build_state_stepped(struct build_state *st, const char *label, bool ran)

@@ -188,7 +188,8 @@ int build_cache_try(struct builder *b, struct build_state *st, const char *step_
         build_state_add_layer(st, &e.layer, e.created[0] ? e.created : NULL, created_by);
         memcpy(st->key, key, DIGEST_STR_LEN + 1);
         _cleanup_free_ char *text = same ? NULL : json_dump_compact(b->pending);
-        build_use_add(b, key, text);
+        if (text || build_use_stale(e.used))
+                build_use_add(b, key, text);
         json_decref(b->pending);
         b->pending = NULL;
         build_state_stepped(st, b->step_label, false);

@@ -33,7 +33,7 @@ int store_build_cache_get(struct store *s, const char *key, struct store_cache_e
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = db_prepare(s,
                            "SELECT chain_id, diff_id, digest, media_type, blob_size, size,"
-                           " created, image_id FROM build_cache WHERE key = ?",
+                           " created, image_id, used FROM build_cache WHERE key = ?",
                            &st, err);
         if (r < 0)
                 return r;
@@ -52,6 +52,7 @@ int store_build_cache_get(struct store *s, const char *key, struct store_cache_e
         e.layer.size = (uint64_t)sqlite3_column_int64(st, 5);
         copy_col(st, 6, e.created, sizeof(e.created));
         copy_col(st, 7, e.image_id, sizeof(e.image_id));
+        e.used = sqlite3_column_int64(st, 8);
         if (!entry_alive(s, &e))
                 return 0;
         *ret = e;
@@ -122,20 +123,18 @@ static int use_one(struct store *s, const struct store_build_use *u, sqlite3_int
         sqlite3_bind_int64(st, 1, now);
         db_bind_text(st, 2, u->key);
         r = db_step_done(s, st, err);
-        if (r < 0 || !u->step)
+        if (r < 0 || !u->step || !u->inputs)
                 return r;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         r = db_prepare(s,
-                       u->inputs ? "INSERT OR REPLACE INTO build_steps (step, key, inputs, used)"
-                                   " VALUES (?, ?, ?, ?)"
-                                 : "UPDATE build_steps SET used = ?4 WHERE step = ?1 AND key = ?2",
+                       "INSERT OR REPLACE INTO build_steps (step, key, inputs, used)"
+                       " VALUES (?, ?, ?, ?)",
                        &q, err);
         if (r < 0)
                 return r;
         db_bind_text(q, 1, u->step);
         db_bind_text(q, 2, u->key);
-        if (u->inputs)
-                db_bind_text(q, 3, u->inputs);
+        db_bind_text(q, 3, u->inputs);
         sqlite3_bind_int64(q, 4, now);
         return db_step_done(s, q, err);
 }
@@ -156,7 +155,14 @@ int store_build_cache_use(struct store *s, const struct store_build_use *u, size
                           struct st_error **err)
 {
         struct uses l = { u, n };
-        return n ? store_transaction(s, use_all, &l, err) : 0;
+        if (n == 0)
+                return 0;
+        /* bookkeeping that may be lost on a crash: no sync of its own (WAL keeps it atomic) */
+        int r = db_exec(s, "PRAGMA synchronous=NORMAL", err);
+        if (r >= 0)
+                r = store_transaction(s, use_all, &l, err);
+        (void)db_exec(s, "PRAGMA synchronous=FULL", NULL);
+        return r;
 }
 
 char *store_cache_mounts_dir(struct store *s)

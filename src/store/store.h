@@ -474,6 +474,7 @@ struct store_cache_entry {
         struct store_layer_result layer;
         char created[64];                  /* RFC 3339, or "" */
         char image_id[DIGEST_STR_LEN + 1]; /* or "" */
+        int64_t used;                      /* last use (Unix seconds), as read */
 };
 
 /* Look up the cache entry KEY into *RET: 1 if found (and its layer and blob, or its image,
@@ -492,7 +493,7 @@ int store_build_step_get(struct store *s, const char *step, char **ret_key, char
                          struct st_error **err);
 
 /* A build's use of the cache: the entry KEY was hit or made (its last use becomes now); with
- * STEP, the step's record becomes KEY and INPUTS (INPUTS NULL: only touch a record of KEY). */
+ * STEP and INPUTS, the step's record becomes KEY and INPUTS. */
 struct store_build_use {
         const char *key;
         const char *step;   /* or NULL */
