@@ -372,6 +372,7 @@ static int parse_duration(const char *s, double *ret)
 struct prune_args {
         struct store_cache_trim t;
         bool filtered;
+        const char *bad; /* the first bad value, for the message */
 };
 
 static int on_prune_flag(int opt, const char *arg, void *userdata)
@@ -384,10 +385,12 @@ static int on_prune_flag(int opt, const char *arg, void *userdata)
                 return 0;
         case 'k':
                 a->filtered = true;
-                return runtime_parse_bytes(arg, &a->t.keep_bytes);
+                if (runtime_parse_bytes(arg, &a->t.keep_bytes) < 0 && !a->bad)
+                        a->bad = arg;
+                return 0;
         case 'F':
-                if (!startswith(arg, "until=") || parse_duration(arg + 6, &secs) < 0)
-                        return -EINVAL;
+                if ((!startswith(arg, "until=") || parse_duration(arg + 6, &secs) < 0) && !a->bad)
+                        a->bad = arg;
                 a->filtered = true;
                 a->t.until = (int64_t)time(NULL) - (int64_t)secs;
                 return 0;
@@ -413,6 +416,11 @@ int verb_builder(struct cli *c, int argc, char **argv)
         if (cli_parse_flags("builder", argc - 1, argv + 1, "afH", opts, on_prune_flag, &a, 0, &ex) <
             0)
                 return ex;
+        if (a.bad)
+                return cli_usage_error("builder",
+                                       "invalid value '%s': expected --keep-storage SIZE or"
+                                       " --filter until=DURATION",
+                                       a.bad);
         if (cli_store(c) < 0)
                 return EXIT_FAIL;
         _cleanup_error_ struct st_error *err = NULL;

@@ -192,6 +192,7 @@ build_blob() {
     run_strata build "$CTX"
     [ "$(grep -c CACHED <<<"$output")" = 0 ]
     run_strata 125 builder prune --filter dangling=true
+    expect_output_match "strata: invalid value 'dangling=true': expected --keep-storage SIZE or --filter until=DURATION"
     run_strata 125 builder prune --filter until=soon
     run_strata 125 builder prune --keep-storage lots
 }
