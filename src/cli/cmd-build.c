@@ -210,6 +210,13 @@ static int do_build(struct cli *c, struct build_args *a, const char *context)
         a->o.dockerfile_path = path;
         a->o.dockerfile = buf;
         a->o.dockerfile_len = len;
+        /* buildx passes the client's SOURCE_DATE_EPOCH on as the build arg */
+        bool has_epoch = false;
+        STRV_FOREACH(b, a->build_args)
+                has_epoch = has_epoch || streq(*b, "SOURCE_DATE_EPOCH") ||
+                            startswith(*b, "SOURCE_DATE_EPOCH=");
+        if (!has_epoch && getenv("SOURCE_DATE_EPOCH"))
+                strv_push(&a->build_args, "SOURCE_DATE_EPOCH");
         a->o.build_args = a->build_args;
         a->o.envp = environ;
         a->o.labels = a->labels;
