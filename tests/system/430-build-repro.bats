@@ -122,7 +122,7 @@ listing() {
     local plain=$output
     run_strata build --build-arg SOURCE_DATE_EPOCH=$EPOCH -t epoch "$CTX"
     [[ "$output" != *CACHED* ]]
-    ! [[ "$output" =~ "not consumed" ]]
+    [[ "$output" != *"not consumed"* ]]
     run_strata inspect --format '{{.Id}}' epoch
     [ "$output" != "$plain" ]
     local epoch_id=$output
