@@ -145,7 +145,8 @@ static int write_entry(struct writer *w, int dirfd, const char *name, const char
 {
         struct archive_entry *e = archive_entry_new();
         archive_entry_copy_stat(e, st);
-        /* a PAX header (xattrs, long names) would carry them: they change on every read */
+        /* never in a PAX header (some libarchive versions write them with xattrs or long
+         * names): they change on every read of the file, and the tar must not */
         archive_entry_unset_atime(e);
         archive_entry_unset_ctime(e);
         archive_entry_unset_birthtime(e);
