@@ -202,6 +202,7 @@ build_blob() {
     run_strata rmi a
     run_strata system df
     [[ "${lines[4]}" =~ ^Build\ Cache\ +[0-9]+\ +0\ +300kB ]]
+    sleep 1 # last-use times have a resolution of a second
     STRATA_BUILD_CACHE_MAX=0 build_blob b # no cap
     run_strata rmi b
     run_strata system df
