@@ -19,20 +19,34 @@ static const char *const pairs[][2] = {
 /* MT in the format TO_DOCKER says, or NULL if that format has no such media type. */
 static const char *map_media_type(const char *mt, bool to_docker)
 {
+        if (startswith(mt, to_docker ? "application/vnd.docker." : "application/vnd.oci."))
+                return mt; /* already there (an OCI zstd layer going to OCI) */
         for (size_t i = 0; i < ELEMENTSOF(pairs); i++)
                 if (streq(mt, pairs[i][0]) || streq(mt, pairs[i][1]))
                         return pairs[i][to_docker];
         return NULL;
 }
 
-/* Keys Docker v2 schema 2 does not have, dropped when converting to it. */
-static void strip_oci_keys(json_t *o)
+/* Drop from O every key but KEEP's (Docker v2 schema 2 has no annotations, subject,
+ * artifactType or data), keeping the order of the rest. */
+static void keep_only(json_t *o, const char *const *keep, size_t n)
 {
-        static const char *const keys[] = { "annotations", "artifactType", "subject", "platform",
-                                            "data" };
-        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                json_object_del(o, keys[i]);
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(o, tmp, k, v)
+        {
+                bool known = false;
+                for (size_t i = 0; !known && i < n; i++)
+                        known = streq(k, keep[i]);
+                if (!known)
+                        json_object_del(o, k);
+        }
 }
+
+static const char *const docker_manifest_keys[] = { "schemaVersion", "mediaType", "config",
+                                                    "layers" };
+static const char *const docker_descriptor_keys[] = { "mediaType", "size", "digest", "urls" };
 
 static int convert_descriptor(json_t *d, const char *mt, bool to_docker, const char *what,
                               struct st_error **err)
@@ -50,7 +64,7 @@ static int convert_descriptor(json_t *d, const char *mt, bool to_docker, const c
                                     what, mt, to_docker ? "Docker v2" : "OCI");
         json_set_str(d, "mediaType", to);
         if (to_docker)
-                strip_oci_keys(d);
+                keep_only(d, docker_descriptor_keys, ELEMENTSOF(docker_descriptor_keys));
         return 0;
 }
 
@@ -76,7 +90,7 @@ int image_manifest_convert(const struct image_manifest *m, const char *media_typ
                 return r;
         json_set_str(o, "mediaType", media_type);
         if (to_docker)
-                strip_oci_keys(o);
+                keep_only(o, docker_manifest_keys, ELEMENTSOF(docker_manifest_keys));
         char *buf = json_dump_compact(o);
         *ret_len = strlen(buf);
         *ret = buf;

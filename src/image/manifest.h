@@ -84,7 +84,7 @@ char *image_manifest_write(const struct image_manifest *m);
 /* M rewritten as a MEDIA_TYPE manifest (MEDIA_TYPE_OCI_MANIFEST or MEDIA_TYPE_DOCKER_MANIFEST):
  * the manifest, config and layer media types of the other format are mapped (Docker's gzip and
  * tar layers to OCI's and back), blobs and digests are untouched (no recompression), and going
- * to Docker's format drops what it has no field for (annotations, subject, artifactType).
+ * to Docker's format keeps only the fields it has (no annotations, subject, artifactType).
  * ST_E_UNSUPPORTED for a blob the target format cannot name (a zstd layer in a Docker
  * manifest). *ret (caller frees) is compact JSON. */
 int image_manifest_convert(const struct image_manifest *m, const char *media_type, char **ret,
