@@ -233,15 +233,24 @@ static int parse_args(int argc, char **argv, struct inspect_args *a, int *ret_ex
                         *ret_exit = cli_help("inspect");
                         return -1;
                 }
-                if (o == '?')
-                        return cli_usage_error("inspect", "invalid option"), -1;
+                if (o == '?') {
+                        cli_usage_error("inspect", "invalid option");
+                        return -1;
+                }
                 if (inspect_flag(o, optarg, a) < 0)
                         return -1;
         }
+        const char *bad = NULL;
         if (optind >= argc)
-                return cli_usage_error("inspect", "\"inspect\" requires at least 1 argument"), -1;
-        if (a->remote && a->type)
-                return cli_usage_error("inspect", "--remote inspects images, not --type"), -1;
+                bad = "\"inspect\" requires at least 1 argument";
+        else if (a->remote && a->type)
+                bad = "--remote inspects images, not --type";
+        else if (!a->remote && a->platform)
+                bad = "--platform needs --remote";
+        if (bad) {
+                cli_usage_error("inspect", "%s", bad);
+                return -1;
+        }
         return optind;
 }
 

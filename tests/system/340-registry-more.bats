@@ -153,6 +153,28 @@ O=application/vnd.oci.image
     run_strata 1 inspect --remote "$REGISTRY/nothing/here:1"
     expect_output_match "^strata: inspect '$REGISTRY/nothing/here:1': (manifest|name) unknown"
     run_strata 125 inspect --remote --type container "$REGISTRY/remote/bb:1"
+    run_strata 125 inspect --platform linux/arm64 "$REGISTRY/remote/bb:1"
+}
+
+@test "inspect --remote of a manifest list: --platform picks the manifest, RepoDigests the index" {
+    skip_if_missing skopeo
+    start_registry
+    make_busybox_tar "$TESTDIR/l1.tar"
+    python3 "$FIX/make-oci-image.py" --platforms linux/arm64/v8,linux/amd64 "$TESTDIR/multi.tar" \
+        "$REGISTRY/multi/img:1" "$TESTDIR/l1.tar"
+    skopeo copy -q --all --dest-tls-verify=false "oci-archive:$TESTDIR/multi.tar" "docker://$REGISTRY/multi/img:1"
+    index=sha256:$(raw "$REGISTRY/multi/img:1" | sha256sum | cut -d' ' -f1)
+    run_strata inspect --remote -f '{{.Architecture}} {{index .RepoDigests 0}}' "$REGISTRY/multi/img:1"
+    expect_output "amd64 $REGISTRY/multi/img@$index"
+    run_strata inspect --remote --platform linux/arm64 -f '{{.Architecture}} {{.Variant}} {{.Id}}' "$REGISTRY/multi/img:1"
+    arm_id=${output##* }
+    expect_output "arm64 v8 $arm_id"
+    # the same ID a pull gives
+    run_strata pull -q --platform linux/arm64 "$REGISTRY/multi/img:1"
+    run_strata images -q --no-trunc
+    expect_output "$arm_id"
+    run_strata 1 inspect --remote --platform linux/s390x "$REGISTRY/multi/img:1"
+    expect_output_match "no matching manifest for linux/s390x"
 }
 
 @test "tag across registries and push: the blobs go from the store, nothing is pulled again" {
