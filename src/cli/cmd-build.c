@@ -402,7 +402,7 @@ static int parse_duration(const char *s, double *ret)
                 char *end = NULL;
                 errno = 0;
                 double v = strtod(s, &end);
-                if (errno || end == s || v < 0 || *s == '+' || *s == '-')
+                if (errno || end == s || !(v >= 0 && v < 1e12) || *s == '+' || *s == '-')
                         return -EINVAL;
                 size_t n = strspn(end, "numsh");
                 bool ok = false;

@@ -115,7 +115,9 @@ static int add_row(struct store *s, sqlite3_stmt *st, void *userdata, struct st_
  * rows; with DELTA < 0 the bytes of layers no row keeps any more leave the total. */
 static void walk_chain(struct xset *x, const char *chain_id, int delta)
 {
-        for (struct xlayer *l = xset_find(x, chain_id); l; l = xset_find(x, l->parent)) {
+        size_t steps = 0; /* a corrupt parent cycle must not loop forever */
+        for (struct xlayer *l = xset_find(x, chain_id); l && steps++ < x->n;
+             l = xset_find(x, l->parent)) {
                 if (delta > 0) {
                         l->refs++;
                 } else if (l->refs > 0 && --l->refs == 0) {
