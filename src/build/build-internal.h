@@ -24,6 +24,11 @@ struct build_state {
         bool done;
 };
 
+struct build_shared;
+
+/* One per thread: a stage's dependencies that do not depend on each other are built by
+ * threads of their own, each with a copy of the builder (its own store handle, step fields);
+ * what they share is behind SH. */
 struct builder {
         struct store *s;
         const struct build_opts *o;
@@ -34,7 +39,7 @@ struct builder {
         char *context_real; /* the context's absolute path, or NULL (stdin) */
         struct build_stat_cache stat_cache;
         struct build_state *states; /* one per stage */
-        unsigned next_id;           /* the next "#N" */
+        struct build_shared *sh;    /* stage status, "#N" counter, locks */
         /* the step in progress */
         unsigned step_id;
         double step_start;
@@ -52,8 +57,12 @@ struct build_step {
 /* Seconds on a monotonic clock. */
 double build_now(void);
 
-/* Report EV through the callback. */
+/* Report EV through the callback (one call at a time across threads). */
 void build_emit(struct builder *b, enum build_event_kind kind, const char *text);
+
+/* The caller's download hook, one call at a time across threads; ST_E_UNSUPPORTED without. */
+int build_download_url(struct builder *b, const char *url, int fd, struct build_download *ret,
+                       struct st_error **err);
 
 /* The value of NAME in ST's scope: ENV first, then ARGs in scope; NULL if unset. */
 const char *build_state_lookup(const struct build_state *st, const char *name);

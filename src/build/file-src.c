@@ -156,8 +156,6 @@ int build_file_src_fetch(struct builder *b, struct build_file_src *f, struct st_
 {
         if (f->ready)
                 return 0;
-        if (!b->o->download)
-                return st_error_set(err, ST_E_UNSUPPORTED, "ADD of a URL is not supported here");
         int r = make_dir(b, "add-url", f, err);
         if (r < 0)
                 return r;
@@ -165,7 +163,7 @@ int build_file_src_fetch(struct builder *b, struct build_file_src *f, struct st_
         if (fd < 0)
                 return fd;
         struct build_download d = { .last_modified = -1 };
-        r = b->o->download(b->o->download_data, f->url, fd, &d, err);
+        r = build_download_url(b, f->url, fd, &d, err);
         if (r < 0)
                 return r;
         if (f->checksum && !streq(f->checksum, d.digest)) {

@@ -169,7 +169,7 @@ static void progress(void *userdata, const struct build_event *ev)
         }
         if (a->quiet)
                 return;
-        a->last_id = ev->id;
+        a->last_id = MAX(a->last_id, ev->id); /* stages may interleave */
         switch (ev->kind) {
         case BUILD_EVENT_STEP:
                 fprintf(stderr, "#%u %s\n", ev->id, ev->name);
