@@ -304,3 +304,48 @@ EOF
     run tar -tf "$(layer_tar lk3 4)"
     expect_output_match 'real/m'
 }
+
+@test "build: independent stages run in parallel; a failure stops the others" {
+    skip_if_no_runc
+    import_run_image busybox
+    cat >"$CTX/Dockerfile" <<'XEOF2'
+FROM busybox AS a
+RUN sleep 2 && echo A >/a.txt
+FROM busybox AS b
+RUN sleep 2 && echo B >/b.txt
+FROM busybox
+COPY --from=a /a.txt /
+COPY --from=b /b.txt /
+RUN cat /a.txt /b.txt
+XEOF2
+    local t0 t1
+    t0=$(date +%s%N)
+    run_strata build --no-cache -t par "$CTX"
+    t1=$(date +%s%N)
+    # both sleeps had started before either finished
+    local start_b done_a
+    start_b=$(grep -n 'RUN sleep 2 && echo B' <<<"$output" | head -1 | cut -d: -f1)
+    done_a=$(grep -n '^#2 DONE' <<<"$output" | cut -d: -f1)
+    [ -n "$start_b" ] && [ -n "$done_a" ] && [ "$start_b" -lt "$done_a" ]
+    expect_output_match '#[0-9]+ [0-9.]+ A'
+    expect_output_match '#[0-9]+ [0-9.]+ B'
+    echo "parallel build took $(((t1 - t0) / 1000000)) ms" >&2
+    # step numbers stay unique with interleaved stages
+    [ "$(grep -oE '^#[0-9]+ \[' <<<"$output" | sort | uniq -d)" = "" ]
+
+    cat >"$CTX/Dockerfile" <<'XEOF2'
+FROM busybox AS a
+RUN sleep 1 && exit 3
+FROM busybox AS b
+RUN sleep 2
+RUN echo should-not-run
+FROM busybox
+COPY --from=a /etc/passwd /a
+COPY --from=b /etc/passwd /b
+XEOF2
+    run_strata 1 build --no-cache "$CTX"
+    expect_output_match 'strata: process "/bin/sh -c sleep 1 && exit 3" did not complete successfully: exit code: 3'
+    [[ "$output" != *should-not-run* ]]
+    [[ "$output" != *canceled* ]]
+    [ -z "$(ls "$STRATA_ROOT/tmp")" ]
+}
