@@ -323,10 +323,13 @@ XEOF2
     run_strata build --no-cache -t par "$CTX"
     t1=$(date +%s%N)
     # both sleeps had started before either finished
-    local start_b done_a
-    start_b=$(grep -n 'RUN sleep 2 && echo B' <<<"$output" | head -1 | cut -d: -f1)
-    done_a=$(grep -n '^#2 DONE' <<<"$output" | cut -d: -f1)
-    [ -n "$start_b" ] && [ -n "$done_a" ] && [ "$start_b" -lt "$done_a" ]
+    local id_a id_b start_last done_first
+    id_a=$(grep -oE '^#[0-9]+ \[a 2/2\] RUN' <<<"$output" | cut -d' ' -f1)
+    id_b=$(grep -oE '^#[0-9]+ \[b 2/2\] RUN' <<<"$output" | cut -d' ' -f1)
+    [ -n "$id_a" ] && [ -n "$id_b" ]
+    start_last=$(grep -nE "^($id_a|$id_b) \[" <<<"$output" | tail -1 | cut -d: -f1)
+    done_first=$(grep -nE "^($id_a|$id_b) DONE" <<<"$output" | head -1 | cut -d: -f1)
+    [ "$start_last" -lt "$done_first" ]
     expect_output_match '#[0-9]+ [0-9.]+ A'
     expect_output_match '#[0-9]+ [0-9.]+ B'
     echo "parallel build took $(((t1 - t0) / 1000000)) ms" >&2
