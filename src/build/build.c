@@ -21,7 +21,9 @@ enum stage_status { STAGE_TODO, STAGE_RUNNING, STAGE_DONE, STAGE_FAILED };
 struct build_shared {
         pthread_mutex_t lock; /* status, next_id, failed, and reading a finished stage's state */
         pthread_cond_t changed;
-        pthread_mutex_t hook_lock; /* the caller's callbacks: progress, ensure_image, download */
+        /* the caller's callbacks, each called by one thread at a time; apart, so that a long
+         * pull or download in one stage does not hold up the progress of the others */
+        pthread_mutex_t progress_lock, pull_lock, download_lock;
         enum stage_status *status;
         unsigned next_id;   /* the last "#N" given */
         atomic_bool failed; /* a stage failed: the others stop at their next step */
@@ -36,9 +38,9 @@ double build_now(void)
 
 static void emit_event(struct builder *b, const struct build_event *ev)
 {
-        pthread_mutex_lock(&b->sh->hook_lock);
+        pthread_mutex_lock(&b->sh->progress_lock);
         b->o->progress(b->o->progress_data, ev);
-        pthread_mutex_unlock(&b->sh->hook_lock);
+        pthread_mutex_unlock(&b->sh->progress_lock);
 }
 
 void build_emit(struct builder *b, enum build_event_kind kind, const char *text)
@@ -59,9 +61,9 @@ int build_download_url(struct builder *b, const char *url, int fd, struct build_
 {
         if (!b->o->download)
                 return st_error_set(err, ST_E_UNSUPPORTED, "ADD of a URL is not supported here");
-        pthread_mutex_lock(&b->sh->hook_lock);
+        pthread_mutex_lock(&b->sh->download_lock);
         int r = b->o->download(b->o->download_data, url, fd, ret, err);
-        pthread_mutex_unlock(&b->sh->hook_lock);
+        pthread_mutex_unlock(&b->sh->download_lock);
         return r;
 }
 
@@ -69,9 +71,9 @@ static int ensure_image(struct builder *b, const char *name, struct st_error **e
 {
         if (!b->o->ensure_image)
                 return 0;
-        pthread_mutex_lock(&b->sh->hook_lock);
+        pthread_mutex_lock(&b->sh->pull_lock);
         int r = b->o->ensure_image(b->o->ensure_data, name, err);
-        pthread_mutex_unlock(&b->sh->hook_lock);
+        pthread_mutex_unlock(&b->sh->pull_lock);
         return r;
 }
 
@@ -623,7 +625,9 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
 {
         struct build_shared sh = { .lock = PTHREAD_MUTEX_INITIALIZER,
                                    .changed = PTHREAD_COND_INITIALIZER,
-                                   .hook_lock = PTHREAD_MUTEX_INITIALIZER };
+                                   .progress_lock = PTHREAD_MUTEX_INITIALIZER,
+                                   .pull_lock = PTHREAD_MUTEX_INITIALIZER,
+                                   .download_lock = PTHREAD_MUTEX_INITIALIZER };
         struct builder b = { .s = s, .o = o, .context_fd = -1, .sh = &sh };
         char id[DIGEST_STR_LEN + 1];
         int r = build_compression_parse(o->compression, o->compression_level, &b.compression, err);
