@@ -65,7 +65,7 @@ char *build_url_file_name(const char *url)
         size_t k = 0;
         for (size_t i = start; i < n; i++) {
                 int hi, lo;
-                if (p[i] == '%' && i + 2 < n + 1 && (hi = unhex(p[i + 1])) >= 0 &&
+                if (p[i] == '%' && i + 2 < n && (hi = unhex(p[i + 1])) >= 0 &&
                     (lo = unhex(p[i + 2])) >= 0) {
                         name[k++] = (char)(hi * 16 + lo);
                         i += 2;
