@@ -36,6 +36,11 @@ double build_now(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+char *build_time_now(const struct builder *b)
+{
+        return b->epoch_time ? xstrdup(b->epoch_time) : image_time_now();
+}
+
 static void emit_event(struct builder *b, const struct build_event *ev)
 {
         pthread_mutex_lock(&b->sh->progress_lock);
@@ -264,9 +269,9 @@ int build_from_ref(struct builder *b, const char *name, const struct build_state
         return 0;
 }
 
-static int from_scratch(struct build_state *st)
+static int from_scratch(struct builder *b, struct build_state *st)
 {
-        _cleanup_free_ char *now = image_time_now();
+        _cleanup_free_ char *now = build_time_now(b);
         st->cfg = image_config_new(now);
         char *parts[] = { (char *)"scratch", NULL };
         build_cache_key(NULL, parts, st->key);
@@ -296,7 +301,7 @@ static int stage_from(struct builder *b, const struct dockerfile_plan_stage *ps,
                 r = state_copy(&b->states[ps->base_stage], st, err);
                 pthread_mutex_unlock(&b->sh->lock);
         } else if (streq(ps->base, "scratch")) {
-                r = from_scratch(st);
+                r = from_scratch(b, st);
         } else {
                 build_step_begin(b, what);
                 r = build_state_from_image(b, ps->base, st, err);
@@ -307,6 +312,14 @@ static int stage_from(struct builder *b, const struct dockerfile_plan_stage *ps,
                 return r;
         if (ps->base_stage >= 0 || streq(ps->base, "scratch"))
                 b->step_no = 1;
+        if (b->epoch_time && ps->base_stage < 0) {
+                /* clamped mtimes and history times: never a layer or image built without it */
+                _cleanup_free_ char *part = xasprintf("source-date-epoch=%s", b->epoch_time);
+                char *parts[] = { part, NULL };
+                char key[DIGEST_STR_LEN + 1];
+                build_cache_key(st->key, parts, key);
+                memcpy(st->key, key, sizeof(key));
+        }
         set_default_path(st);
         return 0;
 }
@@ -580,7 +593,7 @@ static int commit_image(struct builder *b, struct build_state *st, char *ret_id,
                 return tag_all(b, e.image_id, err);
         }
         apply_labels(b, st);
-        _cleanup_free_ char *now = image_time_now();
+        _cleanup_free_ char *now = build_time_now(b);
         json_set_str(st->cfg->root, "created", now);
         free(st->cfg->created);
         st->cfg->created = xstrdup(now);
@@ -628,11 +641,15 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
                                    .progress_lock = PTHREAD_MUTEX_INITIALIZER,
                                    .pull_lock = PTHREAD_MUTEX_INITIALIZER,
                                    .download_lock = PTHREAD_MUTEX_INITIALIZER };
-        struct builder b = { .s = s, .o = o, .context_fd = -1, .sh = &sh };
+        struct builder b = { .s = s, .o = o, .context_fd = -1, .epoch = -1, .sh = &sh };
         char id[DIGEST_STR_LEN + 1];
         int r = build_compression_parse(o->compression, o->compression_level, &b.compression, err);
+        if (r >= 0)
+                r = build_source_date_epoch(o->build_args, o->envp, &b.epoch, err);
         if (r < 0)
                 return r;
+        if (r > 0)
+                b.epoch_time = image_time_format(b.epoch);
         r = run(&b, id, err);
         for (size_t i = 0; b.states && i < b.plan->n_stages; i++)
                 build_state_release(&b.states[i]);
@@ -640,6 +657,7 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
         free(sh.status);
         safe_close(b.context_fd);
         free(b.context_real);
+        free(b.epoch_time);
         dockerfile_ignore_free(b.ignore);
         dockerfile_plan_free(b.plan);
         dockerfile_free(b.df);

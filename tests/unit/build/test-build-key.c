@@ -116,3 +116,29 @@ TEST(url_file_name)
         ASSERT_EQ(build_is_git_source("https://h/y.tar"), 0);
         ASSERT_EQ(build_is_url("HTTP://h/x"), 0); /* BuildKit's prefix test is case-sensitive */
 }
+
+TEST(source_date_epoch_build_arg_wins_over_env)
+{
+        int64_t t = -1;
+        char *env[] = { (char *)"PATH=/bin", (char *)"SOURCE_DATE_EPOCH=100", NULL };
+        char *args[] = { (char *)"A=1", (char *)"SOURCE_DATE_EPOCH=200", NULL };
+        char *bare[] = { (char *)"SOURCE_DATE_EPOCH", NULL };
+        char *empty[] = { (char *)"SOURCE_DATE_EPOCH=", NULL };
+        char *bad[] = { (char *)"SOURCE_DATE_EPOCH=12x", NULL };
+        char *neg[] = { (char *)"SOURCE_DATE_EPOCH=-5", NULL };
+        ASSERT_EQ(build_source_date_epoch(NULL, NULL, &t, NULL), 0);
+        ASSERT_EQ(t, -1);
+        ASSERT_EQ(build_source_date_epoch(NULL, env, &t, NULL), 1);
+        ASSERT_EQ(t, 100);
+        ASSERT_EQ(build_source_date_epoch(args, env, &t, NULL), 1);
+        ASSERT_EQ(t, 200);
+        ASSERT_EQ(build_source_date_epoch(bare, env, &t, NULL), 1);
+        ASSERT_EQ(t, 100);
+        t = -1;
+        ASSERT_EQ(build_source_date_epoch(bare, NULL, &t, NULL), 0);
+        ASSERT_EQ(build_source_date_epoch(empty, env, &t, NULL), 0);
+        ASSERT_EQ(t, -1);
+        ASSERT_ERR(build_source_date_epoch(bad, NULL, &t, NULL), ST_E_USAGE);
+        ASSERT_ERR(build_source_date_epoch(neg, NULL, &t, NULL), ST_E_USAGE);
+        ASSERT_EQ(t, -1);
+}
