@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "basic/fileio.h"
+#include "basic/stream.h"
 #include "basic/util.h"
 #include "build/build-internal.h"
 #include "runtime/mount.h"
@@ -77,7 +78,8 @@ void build_unmount_state(const char *dir, bool keep_upper)
 }
 
 int build_commit_upper(struct builder *b, struct build_state *st, const char *upper,
-                       const char *step_key, const char *created_by, struct st_error **err)
+                       const char *step_key, const char *link_key, const char *created_by,
+                       struct st_error **err)
 {
         struct store_cache_entry e = { 0 };
         const char *parent = st->n_layers ? st->layers[st->n_layers - 1].chain_id : NULL;
@@ -90,11 +92,70 @@ int build_commit_upper(struct builder *b, struct build_state *st, const char *up
         _cleanup_free_ char *now = build_time_now(b);
         snprintf(e.created, sizeof(e.created), "%s", now);
         r = store_build_cache_put(b->s, key, &e, created_by, err);
+        if (r >= 0 && link_key) {
+                char lkey[DIGEST_STR_LEN + 1];
+                build_layer_key(link_key, b->compression, b->o->compression_level, lkey);
+                r = store_build_cache_put(b->s, lkey, &e, created_by, err);
+        }
         if (r < 0)
                 return r;
         build_state_add_layer(st, &e.layer, now, created_by);
         memcpy(st->key, key, DIGEST_STR_LEN + 1);
         return 0;
+}
+
+/* The layer CACHED (built on another base) on top of ST's layers: the same blob and diff ID,
+ * applied again under the new parent. */
+static int rebase(struct builder *b, const struct build_state *st,
+                  const struct store_layer_result *cached, struct store_layer_result *ret,
+                  struct st_error **err)
+{
+        const char *parent = st->n_layers ? st->layers[st->n_layers - 1].chain_id : NULL;
+        char chain[DIGEST_STR_LEN + 1];
+        store_chain_id(parent, cached->diff_id, chain);
+        if (streq(chain, cached->chain_id)) {
+                *ret = *cached;
+                return 0;
+        }
+        _cleanup_close_ int fd = -1;
+        int r = store_blob_open(b->s, cached->digest, &fd, err);
+        if (r < 0)
+                return r;
+        _cleanup_reader_ struct st_reader *in = st_fd_reader_new(fd);
+        struct store_layer_source src = {
+                .in = in,
+                .parent = parent,
+                .expected_digest = cached->digest,
+                .expected_diff_id = cached->diff_id,
+                .media_type = cached->media_type,
+                .keep_blob = true,
+        };
+        return store_layer_create(b->s, &src, ret, err);
+}
+
+int build_link_cache_try(struct builder *b, struct build_state *st, const char *link_key,
+                         const char *step_key, const char *created_by, struct st_error **err)
+{
+        if (b->o->no_cache)
+                return 0;
+        char lkey[DIGEST_STR_LEN + 1], key[DIGEST_STR_LEN + 1];
+        build_layer_key(link_key, b->compression, b->o->compression_level, lkey);
+        build_layer_key(step_key, b->compression, b->o->compression_level, key);
+        struct store_cache_entry cached, e = { 0 };
+        int r = store_build_cache_get(b->s, lkey, &cached, err);
+        if (r <= 0)
+                return r;
+        r = rebase(b, st, &cached.layer, &e.layer, err);
+        if (r < 0)
+                return r;
+        memcpy(e.created, cached.created, sizeof(e.created));
+        r = store_build_cache_put(b->s, key, &e, created_by, err);
+        if (r < 0)
+                return r;
+        build_state_add_layer(st, &e.layer, e.created[0] ? e.created : NULL, created_by);
+        memcpy(st->key, key, DIGEST_STR_LEN + 1);
+        build_emit(b, BUILD_EVENT_CACHED, NULL);
+        return 1;
 }
 
 int build_cache_try(struct builder *b, struct build_state *st, const char *step_key,

@@ -310,7 +310,7 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
         _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
         if (r >= 0) {
                 clean_stubs(b, st, upper, rs->mounts.targets);
-                r = build_commit_upper(b, st, upper, rs->key, rs->created_by, err);
+                r = build_commit_upper(b, st, upper, rs->key, NULL, rs->created_by, err);
         }
         (void)store_container_delete(b->s, c->id, NULL);
         return r;
