@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -233,8 +234,7 @@ static unsigned cgroups_available(void)
         return mask;
 }
 
-/* The capabilities this process holds in its bounding set (CapBnd of /proc/self/status). */
-static uint64_t cap_bounding(void)
+uint64_t runtime_cap_bounding(void)
 {
         _cleanup_free_ char *status = NULL;
         size_t len;
@@ -252,6 +252,10 @@ static int write_spec(struct start *st, const struct runtime_user *u, struct st_
         _cleanup_free_ char *hn = xasprintf("%s/hostname", st->dir);
         _cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", st->dir);
         _cleanup_free_ char *vols = xasprintf("%s/volumes", st->dir);
+        struct utsname un;
+        bool priv =
+                json_is_true(json_object_get(json_object_get(st->cfg, "HostConfig"), "Privileged"));
+        _cleanup_json_ json_t *devices = priv ? runtime_host_devices() : NULL;
         struct runtime_spec_ctx ctx = {
                 .id = st->c->id,
                 .rootfs = "merged",
@@ -262,7 +266,9 @@ static int write_spec(struct start *st, const struct runtime_user *u, struct st_
                 .volumes_dir = vols,
                 .host_hostname = host_name,
                 .cgroups = cgroups_available(),
-                .cap_bounding = cap_bounding(),
+                .cap_bounding = runtime_cap_bounding(),
+                .kernel = uname(&un) == 0 ? un.release : NULL,
+                .host_devices = devices,
         };
         _cleanup_json_ json_t *spec = NULL;
         _cleanup_strv_ char **warnings = NULL;
