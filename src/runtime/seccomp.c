@@ -183,7 +183,7 @@ static int check_profile(const json_t *p, struct st_error **err)
         if (!json_is_object(p))
                 return st_error_set(err, ST_E_PARSE, "seccomp profile: not a JSON object");
         json_t *calls = json_object_get(p, "syscalls"), *s, *f;
-        bool empty = !json_get_str(p, "defaultAction") && !json_array_size(calls);
+        bool empty = !json_object_get(p, "defaultAction") && !json_array_size(calls);
         int r = empty ? 0 : check_action(p, "", "defaultAction", err);
         if (r >= 0)
                 r = check_arch_map(p, err);
