@@ -223,9 +223,11 @@ int db_open(struct store *s, struct st_error **err)
         if (rc != SQLITE_OK)
                 return db_error(s, rc, "open", err);
         sqlite3_busy_timeout(s->db, 60000);
+        /* secure_delete: a removed row (a build's RUN container holds its secrets as env) is
+         * zeroed on disk, whatever SQLite's compile-time default */
         int r = db_exec(s,
                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                        " PRAGMA foreign_keys=ON;",
+                        " PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
                         err);
         if (r < 0)
                 return r;
