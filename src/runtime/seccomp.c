@@ -132,8 +132,7 @@ static int check_rule(const json_t *s, size_t i, struct st_error **err)
                 return st_error_set(err, ST_E_PARSE, "seccomp profile: %s: no syscall names",
                                     where);
         if (name && json_string_length(name) > SYSCALL_NAME_MAX)
-                return st_error_set(err, ST_E_PARSE, "seccomp profile: %s.name: not a name",
-                                    where);
+                return st_error_set(err, ST_E_PARSE, "seccomp profile: %s.name: not a name", where);
         _cleanup_free_ char *w = xasprintf("%s.", where);
         int r = check_strings(names, w, "names", err);
         if (r >= 0)
