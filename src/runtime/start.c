@@ -85,6 +85,12 @@ static int start_init(struct start *st, const struct runtime_host *h, struct sto
         st->cfg = runtime_container_config(c);
         if (!st->cfg)
                 return st_error_set(err, ST_E_CORRUPT, "container %.12s: bad configuration", c->id);
+        json_t *cc = json_object_get(st->cfg, "Config");
+        for (char *const *e = h->secret_env; e && *e; e++) { /* in memory and the bundle only */
+                if (!json_is_array(json_object_get(cc, "Env")))
+                        json_object_set_new(cc, "Env", json_array());
+                json_array_append_new(json_object_get(cc, "Env"), json_string(*e));
+        }
         st->tty = json_is_true(json_object_get(json_object_get(st->cfg, "Config"), "Tty"));
         st->dir = store_container_dir(h->store, c->id);
         st->dir_fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -229,11 +229,9 @@ int db_open(struct store *s, struct st_error **err)
         int one = 1;
         (void)sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
         (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-        /* secure_delete: a removed row (a build's RUN container holds its secrets as env) is
-         * zeroed on disk, whatever SQLite's compile-time default */
         int r = db_exec(s,
                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                        " PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+                        " PRAGMA foreign_keys=ON;",
                         err);
         if (r < 0)
                 return r;

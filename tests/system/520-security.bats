@@ -37,6 +37,9 @@ import_sec_image() {
     run_strata import "$TESTDIR/sec.tar" sec
 }
 
+# (bats does not fail a test on a `! cmd` that is not its last command: assertions below are
+# `[ … ]` tests instead)
+
 # status_field FIELD : FIELD's value in the container's /proc/self/status from $output.
 status_field() {
     sed -n "s/^$1:\t*//p" <<<"$output"
@@ -82,7 +85,7 @@ status_field() {
     fi
     run_strata run --rm sec sh -c 'grep -E " /proc/(sys|bus|fs|irq) " /proc/mounts | cut -d" " -f2,4 | cut -c1-13'
     expect_output_match '/proc/sys ro,'
-    ! grep -v ' ro,' <<<"$output"
+    [ -z "$(grep -v ' ro,' <<<"$output")" ]
     # systempaths=unconfined lifts both, as in Docker
     run_strata run --rm --security-opt systempaths=unconfined sec sh -c 'grep -c " /proc/sys " /proc/mounts || true'
     expect_output 0
@@ -221,7 +224,7 @@ EOF
     run_strata import "$TESTDIR/bb.tar" "$REGISTRY/p/bb:1"
     run_strata push -q "$REGISTRY/p/bb:1"
     run_strata pull -q "$REGISTRY/p/bb:1"
-    ! grep -r -a -q -e Pw-9f2e -e "$(printf alice:Pw-9f2e-secret | base64)" "$STRATA_ROOT"
+    [ -z "$(grep -r -a -l -e Pw-9f2e -e "$(printf alice:Pw-9f2e-secret | base64)" "$STRATA_ROOT")" ]
 }
 
 # start_relay ADDR : a TCP relay from ADDR:<free port> to $REGISTRY; sets RELAY.
@@ -294,15 +297,15 @@ EOF
     run_strata inspect s
     [[ "$output" != *"$secret"* ]]
     # every file of the store, compressed blobs decompressed, and every layer tar of `save`
-    ! grep -r -a -q -F "$secret" "$STRATA_ROOT"
+    [ -z "$(grep -r -a -l -F "$secret" "$STRATA_ROOT")" ] # the database and its WAL too
     local f
     for f in "$STRATA_ROOT"/blobs/sha256/*; do
-        ! zcat -f "$f" | grep -a -q -F "$secret"
+        [ "$(zcat -f "$f" | grep -a -c -F "$secret")" = 0 ]
     done
     "$STRATA" save s >"$TESTDIR/s.tar"
     mkdir "$TESTDIR/s" && tar -C "$TESTDIR/s" -xf "$TESTDIR/s.tar"
-    ! grep -r -a -q -F "$secret" "$TESTDIR/s"
+    [ -z "$(grep -r -a -l -F "$secret" "$TESTDIR/s")" ]
     for f in "$TESTDIR"/s/blobs/sha256/*; do
-        ! zcat -f "$f" | grep -a -q -F "$secret"
+        [ "$(zcat -f "$f" | grep -a -c -F "$secret")" = 0 ]
     done
 }
