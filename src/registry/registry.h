@@ -96,6 +96,9 @@ int registry_list_tags(struct registry_ctx *ctx, const struct image_ref *ref, ch
 
 struct registry_push_opts {
         unsigned max_parallel; /* 0: REGISTRY_DEFAULT_UPLOADS */
+        /* MEDIA_TYPE_OCI_MANIFEST or MEDIA_TYPE_DOCKER_MANIFEST: push the manifest converted to
+         * that format (blobs unchanged); NULL: as the image was built, loaded or pulled */
+        const char *manifest_media_type;
         registry_progress_fn progress;
         void *userdata;
 };
@@ -109,10 +112,32 @@ struct registry_push_result {
 /* Push the local image LOCAL (a name or ID in S) to DEST (a tag, or a digest that must be the
  * image's manifest digest): HEAD each blob, mount from another repository of the registry that
  * is known to hold it, upload the rest in parallel as the store holds them (no recompression),
- * then PUT the manifest with its own media type. Records where the blobs now are. */
+ * then PUT the manifest with its own media type (or converted, see registry_push_opts).
+ * Records where the blobs now are. */
 int registry_push(struct registry_ctx *ctx, struct store *s, const char *local,
                   const struct image_ref *dest, const struct registry_push_opts *o,
                   struct registry_push_result *ret, struct st_error **err);
+
+struct registry_remote_image {
+        char digest[DIGEST_STR_LEN + 1];          /* what REF resolved to (the index, if any) */
+        char manifest_digest[DIGEST_STR_LEN + 1]; /* the platform's image manifest */
+        char *manifest;                           /* its bytes, NUL-terminated */
+        size_t manifest_len;
+        char *manifest_media_type;
+        char *config; /* the image config's bytes, verified, NUL-terminated */
+        size_t config_len;
+        uint64_t layers_size; /* the sum of the layer blobs' sizes (compressed) */
+};
+
+/* Resolve REF as registry_pull does (an index to PLATFORM's manifest, "os/arch[/variant]";
+ * NULL: linux/amd64, not enforced) and fetch its verified config, without any layer and
+ * without a store. RET's fields are the caller's: registry_remote_image_release. */
+int registry_image_fetch(struct registry_ctx *ctx, const struct image_ref *ref,
+                         const char *platform, struct registry_remote_image *ret,
+                         struct st_error **err);
+
+/* Release IMG's fields. */
+void registry_remote_image_release(struct registry_remote_image *img);
 
 /* The manifest (or index) REF names, as the registry serves it, verified against its digest.
  * *ret (caller frees) is its bytes, NUL-terminated; ret_media_type (caller frees) may be NULL. */
