@@ -138,8 +138,6 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
         json_object_set_new(ic, "Env", json_array());
         STRV_FOREACH(e, rs->env)
                 json_array_append_new(json_object_get(ic, "Env"), json_string(*e));
-        STRV_FOREACH(e, rs->mounts.env)
-                json_array_append_new(json_object_get(ic, "Env"), json_string(*e));
         struct runtime_options o = {
                 .image = "strata-build",
                 .cmd = rs->argv,
@@ -165,8 +163,8 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
         return store_container_create(b->s, &n, ret, err);
 }
 
-static int run_container(struct builder *b, struct store_container *c, int *ret_status,
-                         struct st_error **err)
+static int run_container(struct builder *b, struct store_container *c, char *const *secret_env,
+                         int *ret_status, struct st_error **err)
 {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -183,7 +181,9 @@ static int run_container(struct builder *b, struct store_container *c, int *ret_
                 safe_close(p[1]);
                 return st_error_set_errno(err, -e, "thread");
         }
-        struct runtime_host h = { .store = b->s, .search_path = b->o->search_path };
+        struct runtime_host h = { .store = b->s,
+                                  .search_path = b->o->search_path,
+                                  .secret_env = secret_env }; /* never in the store */
         struct runtime_attach a = { .in_fd = -1, .out_fd = p[1], .err_fd = p[1] };
         int r = runtime_container_run(&h, c, &a, ret_status, err);
         safe_close(p[1]);
@@ -294,7 +294,7 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
         r = make_container(b, st, rs, &c, err);
         if (r < 0)
                 return r;
-        r = run_container(b, c, &status, err);
+        r = run_container(b, c, rs->mounts.env, &status, err);
         if (r >= 0 && status != 0) {
                 _cleanup_free_ char *cmd = NULL;
                 STRV_FOREACH(a, rs->argv) {
