@@ -34,6 +34,11 @@ struct build_use {
         char *key, *step, *inputs;
 };
 
+struct build_shared;
+
+/* One per thread: a stage's dependencies that do not depend on each other are built by
+ * threads of their own, each with a copy of the builder (its own store handle, step fields);
+ * what they share is behind SH. */
 struct builder {
         struct store *s;
         const struct build_opts *o;
@@ -44,7 +49,7 @@ struct builder {
         char *context_real; /* the context's absolute path, or NULL (stdin) */
         struct build_stat_cache stat_cache;
         struct build_state *states; /* one per stage */
-        unsigned next_id;           /* the next "#N" */
+        struct build_shared *sh;    /* stage status, "#N" counter, locks */
         /* the step in progress */
         unsigned step_id;
         double step_start;
@@ -78,8 +83,12 @@ double build_now(void);
  * frees. */
 char *build_time_now(const struct builder *b);
 
-/* Report EV through the callback. */
+/* Report EV through the callback (one call at a time across threads). */
 void build_emit(struct builder *b, enum build_event_kind kind, const char *text);
+
+/* The caller's download hook, one call at a time across threads; ST_E_UNSUPPORTED without. */
+int build_download_url(struct builder *b, const char *url, int fd, struct build_download *ret,
+                       struct st_error **err);
 
 /* The value of NAME in ST's scope: ENV first, then ARGs in scope; NULL if unset. */
 const char *build_state_lookup(const struct build_state *st, const char *name);
@@ -149,6 +158,47 @@ int build_mounts_setup(struct builder *b, struct build_state *st, struct build_m
 /* Undo build_mounts_setup and free M. */
 void build_mounts_release(struct build_mounts *m);
 
+/* ----- file-src.c: heredoc and URL sources of COPY/ADD ----- */
+
+/* A COPY/ADD source the builder writes itself: one file alone in its own dir (store tmp). */
+struct build_file_src {
+        char *url;            /* ADD URL, or NULL for a heredoc */
+        char *name;           /* the file's name: the URL path's base name, or the heredoc's */
+        char *dir;            /* its dir once made, else NULL */
+        int dir_fd;           /* ... open, or -1 */
+        const char *checksum; /* --checksum "sha256:<hex>" (borrowed), or NULL */
+        bool ready;           /* written (a URL: downloaded and verified) */
+};
+
+/* True if S is an http:// or https:// URL (BuildKit's isHTTPSource). */
+bool build_is_url(const char *s);
+
+/* True if S names a git repository (git://, git@, ssh://, or a URL ending in .git). */
+bool build_is_git_source(const char *s);
+
+/* The name an ADD URL lands under: the base name of its (decoded) path, else "__unnamed__"
+ * (BuildKit's rule). Caller frees. */
+char *build_url_file_name(const char *url);
+
+/* URL without user info and query string, for messages; caller frees. */
+char *build_url_for_message(const char *url);
+
+/* Write heredoc H (expanded with ST's scope unless its word was quoted) as the file H->name,
+ * mode 0644, in a new dir; *F is released by build_file_src_release even on failure. */
+int build_file_src_heredoc(struct builder *b, const struct build_state *st,
+                           const struct dockerfile_heredoc *h, struct build_file_src *f,
+                           struct st_error **err);
+
+/* Set *F up for URL (nothing downloaded yet); CHECKSUM borrowed, may be NULL. */
+void build_file_src_url(const char *url, const char *checksum, struct build_file_src *f);
+
+/* Download F's URL (once) through build_opts.download into its file (mode 0600, mtime from
+ * Last-Modified), checking --checksum before the file is used: ST_E_DIGEST_MISMATCH. */
+int build_file_src_fetch(struct builder *b, struct build_file_src *f, struct st_error **err);
+
+/* Remove F's dir and free its fields. */
+void build_file_src_release(struct build_file_src *f);
+
 /* Steps that make a layer. */
 int build_step_run(struct builder *b, struct build_state *st,
                    const struct dockerfile_instruction *in, struct st_error **err);
@@ -160,16 +210,21 @@ int build_step_config(struct builder *b, struct build_state *st,
                       const struct dockerfile_instruction *in, struct st_error **err);
 
 /* Commit the upper dir DIR/upper as ST's next layer, compressed as --compression says, cached
- * under build_layer_key(KEY, compression), which becomes ST's running key. */
+ * under build_layer_key(KEY, compression), which becomes ST's running key, and also under
+ * build_layer_key(LINK_KEY, compression) when LINK_KEY is not NULL (COPY --link). */
 int build_commit_upper(struct builder *b, struct build_state *st, const char *dir, const char *key,
-                       const char *created_by, struct st_error **err);
+                       const char *link_key, const char *created_by, struct st_error **err);
 
 /* Look build_layer_key(KEY, compression) up in the cache (unless --no-cache or the stage is
- * in --no-cache-filter); a hit counts only if its layer sits on ST's top layer. On a hit add
- * the layer to ST and report CACHED; on a miss explain it (--explain). INPUTS (stolen) describe
- * the step for its record (build_inputs_new). Returns 1 on a hit. */
+ * in --no-cache-filter); a hit counts only if its layer sits on ST's top layer. On a miss with
+ * LINK_KEY (COPY --link, else NULL), look the base-independent build_layer_key(LINK_KEY,
+ * compression) up: a hit puts that layer's blob on ST's top layer (re-applied under the new
+ * parent when the base differs) and records it under KEY. On a hit add the layer to ST and
+ * report CACHED; on a miss explain it (--explain). INPUTS (stolen) describe the step for its
+ * record (build_inputs_new). Returns 1 on a hit. */
 int build_cache_try(struct builder *b, struct build_state *st, const char *key,
-                    const char *created_by, json_t *inputs, struct st_error **err);
+                    const char *link_key, const char *created_by, json_t *inputs,
+                    struct st_error **err);
 
 /* Whether the cache is off for the stage being built (--no-cache, --no-cache-filter). */
 bool build_cache_off(const struct builder *b);

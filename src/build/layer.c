@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "basic/fileio.h"
+#include "basic/stream.h"
 #include "basic/util.h"
 #include "build/build-internal.h"
 #include "json/json.h"
@@ -83,7 +85,8 @@ bool build_cache_off(const struct builder *b)
 }
 
 int build_commit_upper(struct builder *b, struct build_state *st, const char *upper,
-                       const char *step_key, const char *created_by, struct st_error **err)
+                       const char *step_key, const char *link_key, const char *created_by,
+                       struct st_error **err)
 {
         struct store_cache_entry e = { 0 };
         const char *parent = st->n_layers ? st->layers[st->n_layers - 1].chain_id : NULL;
@@ -96,6 +99,11 @@ int build_commit_upper(struct builder *b, struct build_state *st, const char *up
         _cleanup_free_ char *now = build_time_now(b);
         snprintf(e.created, sizeof(e.created), "%s", now);
         r = store_build_cache_put(b->s, key, &e, created_by, err);
+        if (r >= 0 && link_key) {
+                char lkey[DIGEST_STR_LEN + 1];
+                build_layer_key(link_key, b->compression, b->o->compression_level, lkey);
+                r = store_build_cache_put(b->s, lkey, &e, created_by, err);
+        }
         if (r < 0)
                 return r;
         build_state_add_layer(st, &e.layer, now, created_by);
@@ -161,8 +169,64 @@ static void explain(struct builder *b, const char *key, const json_t *inputs, co
         }
 }
 
+/* The layer CACHED (built on another base) on top of ST's layers: the same blob and diff ID,
+ * applied again under the new parent. */
+static int rebase(struct builder *b, const struct build_state *st,
+                  const struct store_layer_result *cached, struct store_layer_result *ret,
+                  struct st_error **err)
+{
+        const char *parent = st->n_layers ? st->layers[st->n_layers - 1].chain_id : NULL;
+        char chain[DIGEST_STR_LEN + 1];
+        store_chain_id(parent, cached->diff_id, chain);
+        if (streq(chain, cached->chain_id)) {
+                *ret = *cached;
+                return 0;
+        }
+        _cleanup_close_ int fd = -1;
+        int r = store_blob_open(b->s, cached->digest, &fd, err);
+        if (r < 0)
+                return r;
+        _cleanup_reader_ struct st_reader *in = st_fd_reader_new(fd);
+        struct store_layer_source src = {
+                .in = in,
+                .parent = parent,
+                .expected_digest = cached->digest,
+                .expected_diff_id = cached->diff_id,
+                .media_type = cached->media_type,
+                .keep_blob = true,
+        };
+        return store_layer_create(b->s, &src, ret, err);
+}
+
+/* COPY --link: the layer cached under LINK_KEY, put on ST's top layer (re-applied from its blob
+ * when it was built on another base, so it always fits) into *RET and recorded under KEY. */
+static int link_lookup(struct builder *b, const struct build_state *st, const char *link_key,
+                       const char *key, const char *created_by, struct store_cache_entry *ret,
+                       struct st_error **err)
+{
+        char lkey[DIGEST_STR_LEN + 1];
+        build_layer_key(link_key, b->compression, b->o->compression_level, lkey);
+        struct store_cache_entry cached, e = { 0 };
+        int r = store_build_cache_get(b->s, lkey, &cached, err);
+        if (r <= 0)
+                return r;
+        r = rebase(b, st, &cached.layer, &e.layer, err);
+        if (r < 0)
+                return r;
+        memcpy(e.created, cached.created, sizeof(e.created));
+        r = store_build_cache_put(b->s, key, &e, created_by, err);
+        if (r < 0)
+                return r;
+        if (build_use_stale(cached.used))
+                build_use_add(b, lkey, NULL);
+        e.used = (int64_t)time(NULL); /* just recorded */
+        *ret = e;
+        return 1;
+}
+
 int build_cache_try(struct builder *b, struct build_state *st, const char *step_key,
-                    const char *created_by, json_t *inputs, struct st_error **err)
+                    const char *link_key, const char *created_by, json_t *inputs,
+                    struct st_error **err)
 {
         char key[DIGEST_STR_LEN + 1];
         build_layer_key(step_key, b->compression, b->o->compression_level, key);
@@ -178,6 +242,8 @@ int build_cache_try(struct builder *b, struct build_state *st, const char *step_
                 p.unfit = true;
                 r = 0;
         }
+        if (r == 0 && link_key && !build_cache_off(b))
+                r = link_lookup(b, st, link_key, key, created_by, &e, err);
         if (r == 0 && b->o->explain)
                 explain(b, key, inputs, &p, st);
         bool same = p.found && streq(p.key, key);

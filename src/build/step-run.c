@@ -152,8 +152,6 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
         json_object_set_new(ic, "Env", json_array());
         STRV_FOREACH(e, rs->env)
                 json_array_append_new(json_object_get(ic, "Env"), json_string(*e));
-        STRV_FOREACH(e, rs->mounts.env)
-                json_array_append_new(json_object_get(ic, "Env"), json_string(*e));
         struct runtime_options o = {
                 .image = "strata-build",
                 .cmd = rs->argv,
@@ -179,8 +177,8 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
         return store_container_create(b->s, &n, ret, err);
 }
 
-static int run_container(struct builder *b, struct store_container *c, int *ret_status,
-                         struct st_error **err)
+static int run_container(struct builder *b, struct store_container *c, char *const *secret_env,
+                         int *ret_status, struct st_error **err)
 {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -197,7 +195,9 @@ static int run_container(struct builder *b, struct store_container *c, int *ret_
                 safe_close(p[1]);
                 return st_error_set_errno(err, -e, "thread");
         }
-        struct runtime_host h = { .store = b->s, .search_path = b->o->search_path };
+        struct runtime_host h = { .store = b->s,
+                                  .search_path = b->o->search_path,
+                                  .secret_env = secret_env }; /* never in the store */
         struct runtime_attach a = { .in_fd = -1, .out_fd = p[1], .err_fd = p[1] };
         int r = runtime_container_run(&h, c, &a, ret_status, err);
         safe_close(p[1]);
@@ -308,7 +308,7 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
         r = make_container(b, st, rs, &c, err);
         if (r < 0)
                 return r;
-        r = run_container(b, c, &status, err);
+        r = run_container(b, c, rs->mounts.env, &status, err);
         if (r >= 0 && status != 0) {
                 _cleanup_free_ char *cmd = NULL;
                 STRV_FOREACH(a, rs->argv) {
@@ -324,7 +324,7 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
         _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
         if (r >= 0) {
                 clean_stubs(b, st, upper, rs->mounts.targets);
-                r = build_commit_upper(b, st, upper, rs->key, rs->created_by, err);
+                r = build_commit_upper(b, st, upper, rs->key, NULL, rs->created_by, err);
         }
         (void)store_container_delete(b->s, c->id, NULL);
         return r;
@@ -337,7 +337,7 @@ int build_step_run(struct builder *b, struct build_state *st,
         build_step_begin(b, in->original);
         int r = run_prepare(b, st, in, &rs, err);
         if (r >= 0)
-                r = build_cache_try(b, st, rs.key, rs.created_by, TAKE_PTR(rs.inputs), err);
+                r = build_cache_try(b, st, rs.key, NULL, rs.created_by, TAKE_PTR(rs.inputs), err);
         if (r == 0)
                 r = run_and_commit(b, st, &rs, err);
         run_step_release(&rs);

@@ -18,6 +18,7 @@
 #include "cli/remote.h"
 #include "dockerfile/dockerfile.h"
 #include "image/reference.h"
+#include "registry/registry.h"
 #include "runtime/spec.h"
 
 extern char **environ;
@@ -33,6 +34,7 @@ struct build_args {
         struct build_tty *tty;
         bool pull_always; /* --pull: pull base images even when present */
         struct cli *cli;
+        struct registry_ctx *registry; /* for ADD of URLs, made on first use */
         unsigned last_id;
 };
 
@@ -44,6 +46,7 @@ static void release(struct build_args *a)
         strv_free(a->labels);
         strv_free(a->secrets);
         strv_free(a->no_cache_filter);
+        registry_ctx_free(a->registry);
 }
 
 static int add_tag(struct build_args *a, const char *name)
@@ -175,6 +178,26 @@ static bool want_tty(const struct build_args *a)
                !secure_getenv("STRATA_NO_TTY") && !(term && streq(term, "dumb"));
 }
 
+/* The builder's download hook (ADD of a URL), through the registry code's HTTP stack. */
+static int download(void *userdata, const char *url, int fd, struct build_download *ret,
+                    struct st_error **err)
+{
+        struct build_args *a = userdata;
+        if (!a->registry) {
+                int r = cli_registry_ctx(-1, &a->registry, err);
+                if (r < 0)
+                        return r;
+        }
+        struct registry_download d;
+        int r = registry_download(a->registry, url, fd, &d, err);
+        if (r < 0)
+                return r;
+        memcpy(ret->digest, d.digest, sizeof(ret->digest));
+        ret->size = d.size;
+        ret->last_modified = d.last_modified;
+        return 0;
+}
+
 static void progress(void *userdata, const struct build_event *ev)
 {
         struct build_args *a = userdata;
@@ -188,7 +211,7 @@ static void progress(void *userdata, const struct build_event *ev)
         }
         if (a->quiet)
                 return;
-        a->last_id = ev->id;
+        a->last_id = MAX(a->last_id, ev->id); /* stages may interleave */
         switch (ev->kind) {
         case BUILD_EVENT_STEP:
                 fprintf(stderr, "#%u %s\n", ev->id, ev->name);
@@ -317,6 +340,8 @@ static int do_build(struct cli *c, struct build_args *a, const char *context)
         a->o.progress_data = a;
         a->o.ensure_image = ensure_image;
         a->o.ensure_data = a;
+        a->o.download = download;
+        a->o.download_data = a;
         a->cli = c;
         char id[DIGEST_STR_LEN + 1];
         _cleanup_error_ struct st_error *err = NULL;

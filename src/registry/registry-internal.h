@@ -63,6 +63,12 @@ struct registry_client {
 int client_new(struct registry_ctx *ctx, const char *domain, const char *repository,
                const char *actions, struct registry_client **ret, struct st_error **err);
 
+/* A client for plain downloads from DOMAIN ("host[:port]"): its TLS material (system CAs plus
+ * certs.d) with certificates always verified, no ping, no repository, anonymous. Caller frees
+ * with client_free. */
+int client_new_direct(struct registry_ctx *ctx, const char *domain, struct registry_client **ret,
+                      struct st_error **err);
+
 /* Free C; NULL-safe; returns NULL. */
 struct registry_client *client_free(struct registry_client *c);
 
@@ -89,6 +95,7 @@ struct http_headers {
         char *retry_after;
         char *content_range;
         char *link;
+        char *reason; /* of the status line: "Not Found", or NULL */
         size_t total; /* bytes of headers seen */
         bool too_big;
 };

@@ -153,5 +153,28 @@ int registry_login(struct registry_ctx *ctx, const char *domain, const char *use
 /* Forget DOMAIN's stored credentials; 1 if there were some, 0 if not. */
 int registry_logout(struct registry_ctx *ctx, const char *domain, struct st_error **err);
 
+/* ----- plain downloads (ADD of a URL) ----- */
+
+#define REGISTRY_DOWNLOAD_REDIRECTS_MAX 10
+
+struct registry_download {
+        char digest[DIGEST_STR_LEN + 1]; /* sha256 of the body */
+        uint64_t size;
+        int64_t last_modified; /* Last-Modified in seconds since the epoch, or -1 */
+};
+
+/* GET URL (http or https; https certificates always verified, against the system's CAs plus
+ * certs.d's for the host) and stream the body into FD (an empty file open for writing, which
+ * is truncated again when a try starts over) through sha256: bounded memory. Redirects are
+ * followed up to REGISTRY_DOWNLOAD_REDIRECTS_MAX; credentials written in the URL go only to
+ * its own origin; no stored credentials are ever sent. Broken transfers and 429/5xx are
+ * retried. A final status that is not 2xx is ST_E_HTTP "failed to download URL: 404 Not
+ * Found". Messages name the URL without credentials or query. */
+int registry_download(struct registry_ctx *ctx, const char *url, int fd,
+                      struct registry_download *ret, struct st_error **err);
+
+/* URL without its user info and query string, for messages; caller frees. */
+char *registry_url_for_message(const char *url);
+
 DEFINE_CLEANUP_FUNC(struct registry_ctx *, registry_ctx_free)
 #define _cleanup_registry_ctx_ _cleanup_(registry_ctx_freep)
