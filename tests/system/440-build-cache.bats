@@ -20,6 +20,15 @@ teardown() {
     cleanup_containers
 }
 
+# step_lines REGEX : the lines after the header of the step matching REGEX, without "#N " and
+# times.
+step_lines() {
+    local id
+    id=$(grep -E "^#[0-9]+ $1" <<<"$output" | head -1 | cut -d' ' -f1)
+    [ -n "$id" ] || return 1
+    grep "^$id " <<<"$output" | tail -n +2 | sed -e "s/^$id //" -e 's/ [0-9.]*s$//'
+}
+
 # misses : the "cache miss" lines of the last output, without the step numbers.
 misses() {
     grep 'cache miss: ' <<<"$output" | sed 's/^#[0-9]* //' || true
@@ -219,4 +228,79 @@ build_blob() {
     run_strata run --rm c cat /c >/dev/null
     run_strata system check
     expect_output_match "the store is clean"
+}
+
+@test "build --explain: the step records of stages built in parallel threads are kept" {
+    echo a >"$CTX/a.txt" && echo b >"$CTX/b.txt"
+    cat >"$CTX/Dockerfile" <<'EOF2'
+FROM busybox AS one
+COPY a.txt /a.txt
+RUN cat /a.txt >/one
+FROM busybox AS two
+COPY b.txt /b.txt
+RUN cat /b.txt >/two
+FROM busybox
+COPY --from=one /one /one
+COPY --from=two /two /two
+EOF2
+    run_strata build --explain -t par1 "$CTX"
+    [ "$(grep -c 'cache miss: no earlier build of this step' <<<"$output")" = 6 ]
+    echo b2 >"$CTX/b.txt"
+    run_strata build --explain -t par2 "$CTX"
+    # stage one (a thread of its own) hit; stage two (another thread) tells what changed;
+    # the stages' lines interleave, so each step's are found by its "#N"
+    [ "$(step_lines '\[one 2/3\] COPY a.txt')" = CACHED ]
+    [ "$(step_lines '\[two 2/3\] COPY b.txt')" = "cache miss: file 'b.txt' changed: content
+DONE" ]
+    expect_output_match "cache miss: file 'two' changed: content"
+    [[ "$output" != *"no earlier build"* ]]
+    run_strata build --explain -t par3 "$CTX"
+    [ "$(grep -c CACHED <<<"$output")" = 6 ]
+    [ -z "$(misses)" ]
+    run_strata run --rm par3 cat /one /two
+    expect_output "a
+b2"
+}
+
+@test "build --no-cache-filter and COPY --link: the link key is not used for the stage" {
+    echo a >"$CTX/a.txt"
+    cat >"$CTX/Dockerfile" <<'EOF2'
+FROM busybox AS base
+RUN cat /proc/sys/kernel/random/uuid >/stamp
+FROM base AS final
+COPY --link a.txt /a.txt
+EOF2
+    run_strata build -t lk1 "$CTX"
+    run_strata build --explain --no-cache-filter final -t lk2 "$CTX"
+    expect_output_match "#[0-9]+ \[final 2/2\] COPY --link a.txt /a.txt
+#[0-9]+ cache miss: --no-cache-filter"
+    # base rebuilt (new layer, same key): the --link layer is put on it, not rebuilt, and fits
+    run_strata build --explain --no-cache-filter base -t lk3 "$CTX"
+    expect_output_match "#[0-9]+ \[final 2/2\] COPY --link a.txt /a.txt
+#[0-9]+ CACHED"
+    [ "$(misses)" = "cache miss: --no-cache-filter" ]
+    local a b
+    a=$("$STRATA" inspect --format '{{json .RootFS.Layers}}' lk2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1])')
+    b=$("$STRATA" inspect --format '{{json .RootFS.Layers}}' lk3 | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1])')
+    [ "$a" = "$b" ]
+    run_strata run --rm lk3 cat /stamp
+    stamp=$output
+    run_strata run --rm lk3 cat /a.txt
+    expect_output a
+    run_strata build --explain -t lk4 "$CTX"
+    [ "$(grep -c CACHED <<<"$output")" = 2 ]
+    run_strata run --rm lk4 cat /stamp
+    [ "$output" = "$stamp" ]
+    run_strata system check
+    expect_output_match "the store is clean"
+}
+
+@test "build --explain: a COPY heredoc that changed is named" {
+    printf 'FROM busybox\nARG V=1\nCOPY <<EOF /h.txt\nv=$V\nEOF\nRUN cat /h.txt >/out\n' >"$CTX/Dockerfile"
+    run_strata build -q "$CTX"
+    run_strata build --explain "$CTX"
+    [ -z "$(misses)" ]
+    sed -i 's/^v=.*/w=$V/' "$CTX/Dockerfile"
+    run_strata build --explain "$CTX"
+    expect_output_match "#[0-9]+ cache miss: file '<<EOF' changed: content"
 }
