@@ -89,13 +89,15 @@ void build_step_begin(struct builder *b, const char *name)
         pthread_mutex_unlock(&b->sh->lock);
         b->step_start = build_now();
         b->step_no++;
-        _cleanup_free_ char *label =
-                b->stage_label
-                        ? xasprintf("[%s %zu/%zu] %s", b->stage_label, b->step_no, b->n_steps, name)
-                        : xasprintf("[%zu/%zu] %s", b->step_no, b->n_steps, name);
+        free(b->step_label);
+        b->step_label = b->stage_label ? xasprintf("[%s %zu/%zu] %s", b->stage_label, b->step_no,
+                                                   b->n_steps, name)
+                                       : xasprintf("[%zu/%zu] %s", b->step_no, b->n_steps, name);
         if (!b->o->progress)
                 return;
-        struct build_event ev = { .kind = BUILD_EVENT_STEP, .id = b->step_id, .name = label };
+        struct build_event ev = { .kind = BUILD_EVENT_STEP,
+                                  .id = b->step_id,
+                                  .name = b->step_label };
         emit_event(b, &ev);
 }
 
@@ -162,6 +164,9 @@ void build_state_release(struct build_state *st)
         image_config_free(st->cfg);
         free(st->layers);
         strv_free(st->args);
+        free(st->base);
+        strv_free(st->trail);
+        free(st->last_step);
 }
 
 static int state_copy(const struct build_state *from, struct build_state *to, struct st_error **err)
@@ -174,6 +179,10 @@ static int state_copy(const struct build_state *from, struct build_state *to, st
         memcpy(to->layers, from->layers, from->n_layers * sizeof(*to->layers));
         to->n_layers = from->n_layers;
         memcpy(to->key, from->key, sizeof(to->key));
+        to->base = from->base ? xstrdup(from->base) : NULL;
+        to->trail = strv_copy(from->trail);
+        to->last_step = from->last_step ? xstrdup(from->last_step) : NULL;
+        to->last_ran = from->last_ran;
         return 0;
 }
 
@@ -251,6 +260,7 @@ int build_state_from_image(struct builder *b, const char *name, struct build_sta
                 return r;
         char *parts[] = { (char *)"from", img->id, NULL };
         build_cache_key(NULL, parts, st->key);
+        st->base = xasprintf("%s (%.19s)", name, img->id); /* "sha256:" and 12 digits */
         return 0;
 }
 
@@ -275,6 +285,7 @@ static int from_scratch(struct builder *b, struct build_state *st)
         st->cfg = image_config_new(now);
         char *parts[] = { (char *)"scratch", NULL };
         build_cache_key(NULL, parts, st->key);
+        st->base = xstrdup("scratch");
         return 0;
 }
 
@@ -324,6 +335,15 @@ static int stage_from(struct builder *b, const struct dockerfile_plan_stage *ps,
         return 0;
 }
 
+/* The identity of the next step in step records: the Dockerfile, the stage, WHAT and N. */
+static void set_step_ident(struct builder *b, const char *what, size_t n)
+{
+        const struct dockerfile_plan_stage *ps = &b->plan->stages[b->stage];
+        free(b->step_ident);
+        b->step_ident = ps->name ? xasprintf("%s\t%s\t%s%zu", b->df_ident, ps->name, what, n)
+                                 : xasprintf("%s\t%zu\t%s%zu", b->df_ident, b->stage, what, n);
+}
+
 /* ONBUILD triggers of the base image, then cleared as Docker does. */
 static int run_onbuild(struct builder *b, struct build_state *st, struct st_error **err)
 {
@@ -337,6 +357,7 @@ static int run_onbuild(struct builder *b, struct build_state *st, struct st_erro
                 if (!t || dockerfile_parse("ONBUILD", t, strlen(t), &df, err) < 0)
                         return st_error_wrap(err, "ONBUILD trigger");
                 for (size_t k = 0; k < df->n_instructions; k++) {
+                        set_step_ident(b, "onbuild", i * 1000 + k);
                         int r = build_step_config(b, st, &df->instructions[k], err);
                         if (r < 0)
                                 return r;
@@ -354,17 +375,20 @@ static int run_stage(struct builder *b, size_t idx, struct st_error **err)
                                      : ps->name             ? xstrdup(ps->name)
                                                             : xasprintf("stage-%zu", idx);
         b->stage_label = label;
+        b->stage = idx;
         b->step_no = 0;
         b->n_steps = count_steps(b, ps);
         int r = stage_from(b, ps, st, err);
         if (r >= 0)
                 r = run_onbuild(b, st, err);
         for (size_t i = ps->first; r >= 0 && i < ps->end; i++) {
+                set_step_ident(b, "", i - ps->first);
                 if (b->sh->failed) /* another stage failed: stop here */
                         r = st_error_set(err, -ECANCELED, "canceled: another stage failed");
                 else
                         r = build_step_config(b, st, &b->df->instructions[i], err);
         }
+        b->step_ident = mfree_str(b->step_ident);
         b->stage_label = NULL;
         if (r < 0)
                 return r;
@@ -410,6 +434,8 @@ struct worker {
         bool started;
         int r;
         struct st_error *err;
+        struct build_use *uses; /* the thread's cache uses, handed to the parent */
+        size_t n_uses;
 };
 
 /* A thread building one stage with its own copy of the builder and its own store handle
@@ -421,6 +447,12 @@ static void *worker_main(void *userdata)
         tb.stage_label = NULL;
         tb.step_id = 0;
         tb.step_no = tb.n_steps = 0;
+        /* the step in progress, its record and the cache uses are the thread's own */
+        tb.step_ident = tb.step_label = NULL;
+        tb.pending = NULL;
+        tb.explained = strv_copy(w->parent->explained); /* the parent waits: nobody writes it */
+        tb.uses = NULL;
+        tb.n_uses = 0;
         tb.s = NULL;
         w->r = store_open(store_root(w->parent->s), &tb.s, &w->err);
         if (w->r >= 0) {
@@ -432,17 +464,38 @@ static void *worker_main(void *userdata)
                 pthread_mutex_unlock(&tb.sh->lock);
         }
         store_close(tb.s);
+        free(tb.step_ident);
+        free(tb.step_label);
+        json_decref(tb.pending);
+        strv_free(tb.explained);
+        w->uses = tb.uses;
+        w->n_uses = tb.n_uses;
         return NULL;
 }
 
-/* The first real error of the workers (a cancellation only if there is nothing else). */
-static int join_workers(struct worker *w, size_t n, struct st_error **err)
+/* Move the cache uses of W (a joined worker) to B's, which are recorded at the end. */
+static void take_uses(struct builder *b, struct worker *w)
+{
+        if (w->n_uses == 0)
+                return;
+        b->uses = xrealloc(b->uses, (b->n_uses + w->n_uses) * sizeof(*b->uses));
+        memcpy(b->uses + b->n_uses, w->uses, w->n_uses * sizeof(*b->uses));
+        b->n_uses += w->n_uses;
+        free(w->uses);
+        w->uses = NULL;
+        w->n_uses = 0;
+}
+
+/* Join the workers and take their cache uses into B; the first real error of the workers (a
+ * cancellation only if there is nothing else). */
+static int join_workers(struct builder *b, struct worker *w, size_t n, struct st_error **err)
 {
         int r = 0;
         struct st_error *first = NULL;
         for (size_t i = 0; i < n; i++) {
                 if (w[i].started)
                         pthread_join(w[i].thread, NULL);
+                take_uses(b, &w[i]);
                 if (w[i].r >= 0)
                         continue;
                 if (!first || (r == -ECANCELED && w[i].r != -ECANCELED)) {
@@ -474,7 +527,7 @@ static int build_list(struct builder *b, const size_t *list, size_t n, struct st
                         pthread_mutex_unlock(&b->sh->lock);
                 }
         }
-        return join_workers(w, n, err);
+        return join_workers(b, w, n, err);
 }
 
 static int build_stage(struct builder *b, size_t idx, struct st_error **err)
@@ -577,6 +630,43 @@ static int tag_all(struct builder *b, const char *id, struct st_error **err)
         return 0;
 }
 
+/* Whether the image ID is made of ST's layers (a stage may have been rebuilt with
+ * --no-cache-filter since it was cached, its key unchanged). */
+static bool same_layers(struct builder *b, const struct build_state *st, const char *id)
+{
+        _cleanup_store_image_ struct store_image *img = NULL;
+        if (store_image_lookup(b->s, id, &img, NULL) < 0 ||
+            strv_length(img->chain_ids) != st->n_layers)
+                return false;
+        for (size_t i = 0; i < st->n_layers; i++)
+                if (!streq(img->chain_ids[i], st->layers[i].chain_id))
+                        return false;
+        return true;
+}
+
+/* --no-cache-filter: the stages it names (a name, or an index), else ST_E_PARSE. */
+static int no_cache_stages(struct builder *b, struct st_error **err)
+{
+        if (!b->o->no_cache_filter)
+                return 0;
+        b->no_cache_stages = xcalloc(b->plan->n_stages, sizeof(bool));
+        STRV_FOREACH(f, b->o->no_cache_filter) {
+                int idx = dockerfile_plan_stage_lookup(b->plan, *f);
+                if (idx < 0)
+                        return st_error_set(err, ST_E_PARSE,
+                                            "no-cache-filter stage \"%s\" could not be found", *f);
+                b->no_cache_stages[idx] = true;
+        }
+        return 0;
+}
+
+/* The Dockerfile's identity in step records: its absolute path, else (stdin) the context's. */
+static void set_df_ident(struct builder *b)
+{
+        char *real = b->o->dockerfile_path ? realpath(b->o->dockerfile_path, NULL) : NULL;
+        b->df_ident = real ?: xasprintf("stdin:%s", b->context_real ?: "-");
+}
+
 static int commit_image(struct builder *b, struct build_state *st, char *ret_id,
                         struct st_error **err)
 {
@@ -585,10 +675,13 @@ static int commit_image(struct builder *b, struct build_state *st, char *ret_id,
         strv_push(&parts, "image");
         build_cache_key(st->key, parts, key);
         struct store_cache_entry e = { 0 };
-        int r = b->o->no_cache ? 0 : store_build_cache_get(b->s, key, &e, err);
+        b->stage = b->plan->target;
+        int r = build_cache_off(b) ? 0 : store_build_cache_get(b->s, key, &e, err);
         if (r < 0)
                 return r;
-        if (r > 0) {
+        if (r > 0 && same_layers(b, st, e.image_id)) {
+                if (build_use_stale(e.used))
+                        build_use_add(b, key, NULL);
                 memcpy(ret_id, e.image_id, sizeof(e.image_id));
                 return tag_all(b, e.image_id, err);
         }
@@ -622,8 +715,11 @@ static int run(struct builder *b, char *ret_id, struct st_error **err)
                 r = open_context(b, err);
         if (r >= 0)
                 r = read_ignore(b, err);
+        if (r >= 0)
+                r = no_cache_stages(b, err);
         if (r < 0)
                 return r;
+        set_df_ident(b);
         b->states = xcalloc(b->plan->n_stages, sizeof(*b->states));
         b->sh->status = xcalloc(b->plan->n_stages, sizeof(*b->sh->status));
         r = build_stage(b, b->plan->target, err);
@@ -632,6 +728,24 @@ static int run(struct builder *b, char *ret_id, struct st_error **err)
         if (r >= 0)
                 warn_unused(b);
         return r;
+}
+
+/* Record the build's cache uses (last-used times, step records) in one transaction; a
+ * failure only loses that bookkeeping. */
+static void record_uses(struct builder *b)
+{
+        struct store_build_use *u = xcalloc(b->n_uses + 1, sizeof(*u));
+        for (size_t i = 0; i < b->n_uses; i++)
+                u[i] = (struct store_build_use){ b->uses[i].key, b->uses[i].step,
+                                                 b->uses[i].inputs };
+        (void)store_build_cache_use(b->s, u, b->n_uses, NULL);
+        free(u);
+        for (size_t i = 0; i < b->n_uses; i++) {
+                free(b->uses[i].key);
+                free(b->uses[i].step);
+                free(b->uses[i].inputs);
+        }
+        free(b->uses);
 }
 
 int build_image(struct store *s, const struct build_opts *o, char *ret_id, struct st_error **err)
@@ -650,7 +764,10 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
                 return r;
         if (r > 0)
                 b.epoch_time = image_time_format(b.epoch);
-        r = run(&b, id, err);
+        r = store_lock(s, false, err); /* no gc while the build's layers are in use */
+        if (r >= 0)
+                r = run(&b, id, err);
+        record_uses(&b);
         for (size_t i = 0; b.states && i < b.plan->n_stages; i++)
                 build_state_release(&b.states[i]);
         free(b.states);
@@ -661,6 +778,12 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
         dockerfile_ignore_free(b.ignore);
         dockerfile_plan_free(b.plan);
         dockerfile_free(b.df);
+        free(b.no_cache_stages);
+        strv_free(b.explained);
+        free(b.df_ident);
+        free(b.step_ident);
+        free(b.step_label);
+        json_decref(b.pending);
         if (r < 0)
                 return r;
         memcpy(ret_id, id, sizeof(id));

@@ -21,6 +21,7 @@ enum build_event_kind {
         BUILD_EVENT_DONE,    /* the step finished: ID, ELAPSED */
         BUILD_EVENT_ERROR,   /* the step failed: ID, ELAPSED */
         BUILD_EVENT_WARNING, /* TEXT */
+        BUILD_EVENT_EXPLAIN, /* --explain: one reason (TEXT) why the step ID missed the cache */
 };
 
 struct build_event {
@@ -56,9 +57,11 @@ struct build_opts {
         char **envp;        /* the caller's environment */
         const char *target; /* --target, or NULL */
         bool no_cache;
-        char **labels;       /* "K=V" */
-        char **secrets;      /* --secret: "id=ID[,src=PATH|,env=VAR]" */
-        const char *network; /* "host" (default) or "none" */
+        char **no_cache_filter; /* stages (names or indexes) built without the cache */
+        bool explain;           /* report why each cache miss missed (BUILD_EVENT_EXPLAIN) */
+        char **labels;          /* "K=V" */
+        char **secrets;         /* --secret: "id=ID[,src=PATH|,env=VAR]" */
+        const char *network;    /* "host" (default) or "none" */
         const char
                 *compression;  /* of the new layers: "gzip" (default, also NULL), "zstd", "none" */
         int compression_level; /* 0: the type's default; gzip 1-9, zstd 1-19 */

@@ -32,6 +32,7 @@ struct copy_step {
         bool link; /* --link without --chmod: the layer is built on an empty root */
         char key[DIGEST_STR_LEN + 1];
         char link_key[DIGEST_STR_LEN + 1];
+        json_t *inputs; /* for the step record */
 };
 
 static void copy_step_release(struct copy_step *cs)
@@ -48,6 +49,7 @@ static void copy_step_release(struct copy_step *cs)
                 build_unmount_state(cs->from_dir, false);
         free(cs->from_dir);
         free(cs->created_by);
+        json_decref(cs->inputs);
 }
 
 static bool exclude_cb(void *userdata, const char *relpath, bool is_dir, bool *ret_skip_dir)
@@ -241,23 +243,28 @@ static int file_part(struct copy_step *cs, struct build_file_src *f, int root, c
         return build_copy(&src, root, &req, NULL, err);
 }
 
-/* The content parts of the key: the path sources' digest, then each file source's. */
+/* The content parts of the key: the path sources' digest, then each file source's; each also
+ * described in the step record's "files". */
 static int key_parts(struct builder *b, struct copy_step *cs, char ***parts, struct st_error **err)
 {
         char digest[DIGEST_STR_LEN + 1];
         int r = 0;
         if (cs->n_locals > 0) {
                 cs->req.sources = cs->locals;
-                r = build_copy_digest(&cs->src, &cs->req, digest, err);
+                r = build_copy_digest_entries(&cs->src, &cs->req, build_inputs_add_file, cs->inputs,
+                                              digest, err);
                 if (r < 0)
                         return r;
                 strv_push(parts, digest);
         }
         for (size_t i = 0; i < cs->n_files; i++) {
                 struct build_file_src *f = &cs->files[i];
+                _cleanup_free_ char *what =
+                        f->url ? build_url_for_message(f->url) : xasprintf("<<%s", f->name);
                 if (f->url && f->checksum) { /* known without downloading */
                         strv_consume(parts,
                                      xasprintf("url %s %s %s", f->url, f->name, f->checksum));
+                        build_inputs_add_file(cs->inputs, what, "", f->checksum);
                         continue;
                 }
                 if (f->url)
@@ -267,6 +274,7 @@ static int key_parts(struct builder *b, struct copy_step *cs, char ***parts, str
                 if (r < 0)
                         return r;
                 strv_push(parts, digest);
+                build_inputs_add_file(cs->inputs, what, "", digest);
         }
         return 0;
 }
@@ -358,6 +366,7 @@ static int copy_prepare(struct builder *b, struct build_state *st,
         if (r < 0)
                 return r;
         created_by(cs, in, from, chown, chmod);
+        cs->inputs = build_inputs_new(b, st, cs->created_by);
         _cleanup_strv_ char **parts = NULL;
         strv_push(&parts, cs->created_by);
         r = key_parts(b, cs, &parts, err);
@@ -424,9 +433,8 @@ int build_step_copy(struct builder *b, struct build_state *st,
         build_step_begin(b, in->original);
         int r = copy_prepare(b, st, in, &cs, err);
         if (r >= 0)
-                r = build_cache_try(b, st, cs.key, cs.created_by, err);
-        if (r == 0 && cs.link)
-                r = build_link_cache_try(b, st, cs.link_key, cs.key, cs.created_by, err);
+                r = build_cache_try(b, st, cs.key, cs.link ? cs.link_key : NULL, cs.created_by,
+                                    TAKE_PTR(cs.inputs), err);
         if (r == 0)
                 r = copy_and_commit(b, st, &cs, err);
         copy_step_release(&cs);

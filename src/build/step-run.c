@@ -25,6 +25,7 @@ struct run_step {
         char *created_by;
         struct build_mounts mounts;
         char key[DIGEST_STR_LEN + 1];
+        json_t *inputs; /* for the step record */
 };
 
 static void run_step_release(struct run_step *rs)
@@ -34,6 +35,7 @@ static void run_step_release(struct run_step *rs)
         strv_free(rs->args);
         free(rs->created_by);
         build_mounts_release(&rs->mounts);
+        json_decref(rs->inputs);
 }
 
 static bool kv_has(char *const *l, const char *k)
@@ -95,6 +97,18 @@ static int run_prepare(struct builder *b, struct build_state *st,
         STRV_FOREACH(m, rs->mounts.key_parts)
                 strv_push(&parts, *m);
         build_cache_key(st->key, parts, rs->key);
+        _cleanup_free_ char *text = xstrdup("RUN");
+        STRV_FOREACH(a, rs->argv) {
+                char *n = xasprintf("%s %s", text, *a);
+                free(text);
+                text = n;
+        }
+        rs->inputs = build_inputs_new(b, st, text);
+        json_set_str(rs->inputs, "network", rs->network);
+        json_t *mounts = json_array();
+        STRV_FOREACH(m, rs->mounts.key_parts)
+                json_array_append_new(mounts, json_string(*m));
+        json_object_set_new(rs->inputs, "mounts", mounts);
         return 0;
 }
 
@@ -323,7 +337,7 @@ int build_step_run(struct builder *b, struct build_state *st,
         build_step_begin(b, in->original);
         int r = run_prepare(b, st, in, &rs, err);
         if (r >= 0)
-                r = build_cache_try(b, st, rs.key, rs.created_by, err);
+                r = build_cache_try(b, st, rs.key, NULL, rs.created_by, TAKE_PTR(rs.inputs), err);
         if (r == 0)
                 r = run_and_commit(b, st, &rs, err);
         run_step_release(&rs);
