@@ -4,7 +4,7 @@ import statistics, sys
 from collections import defaultdict
 
 run = sys.argv[1]
-TOOLS = ["strata", "docker", "podman", "buildah", "skopeo", "runc"]
+TOOLS = ["strata", "docker", "podman", "buildah", "skopeo", "runc", "runc-seccomp"]
 NAMES = {
     "W1": "W1 cached rebuild, 12 instructions",
     "W2": "W2 cold build `COPY . /src`",

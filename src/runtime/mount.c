@@ -72,6 +72,9 @@ static int mount_fsconfig(const struct runtime_overlay *o, const char *target,
                 if (fsconfig_set(fd, optional_opts[i][0], optional_opts[i][1]) < 0)
                         log_debug("overlay: %s=%s not supported, ignoring", optional_opts[i][0],
                                   optional_opts[i][1]);
+        if (o->volatile_upper &&
+            syscall(SYS_fsconfig, fd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
+                log_debug("overlay: volatile not supported, ignoring");
         if (syscall(SYS_fsconfig, fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
                 r = -errno;
                 _cleanup_free_ char *why = fs_context_log(fd);
@@ -125,9 +128,10 @@ static int mount_legacy(const struct runtime_overlay *o, const char *target, str
         char **lowers = o->short_lowers ? o->short_lowers : o->lowers;
         const char *base = o->short_lowers ? o->short_base : "/";
         _cleanup_free_ char *l = join_lowers(lowers);
-        _cleanup_free_ char *data = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s,index=off,"
-                                              "redirect_dir=off,metacopy=off",
-                                              l, o->upper, o->work);
+        _cleanup_free_ char *data =
+                xasprintf("lowerdir=%s,upperdir=%s,workdir=%s,index=off,"
+                          "redirect_dir=off,metacopy=off%s",
+                          l, o->upper, o->work, o->volatile_upper ? ",volatile" : "");
         if (strlen(data) >= (size_t)getpagesize())
                 return st_error_set(err, -E2BIG,
                                     "mount overlay on '%s': %zu layers do not fit in mount(2)'s"

@@ -12,6 +12,8 @@ struct runtime_overlay {
                                    for mount(2) where the options must fit one page; or NULL */
         const char *short_base; /* absolute */
         const char *upper, *work;
+        bool volatile_upper; /* never sync the upper dir (a writable layer nobody keeps): skips
+                                the sync of the whole upper filesystem at unmount */
 };
 
 /* Mount the overlay O on TARGET (absolute) with index=off, redirect_dir=off and metacopy=off

@@ -14,6 +14,7 @@
 
 #include "archive/archive.h"
 #include "basic/util.h"
+#include "json/json.h"
 #include "runtime/container.h"
 #include "runtime/mount.h"
 #include "runtime/runtime-internal.h"
@@ -37,12 +38,17 @@ int runtime_rootfs_mount(struct store *s, const struct store_container *c, const
         _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
         _cleanup_free_ char *work = xasprintf("%s/work", dir);
         _cleanup_free_ char *merged = xasprintf("%s/merged", dir);
+        /* `run --rm`: the writable layer goes with the container, so its unmount need not
+         * wait for the upper filesystem to be synced (~40 ms here) */
+        _cleanup_json_ json_t *cfg = runtime_container_config(c);
         struct runtime_overlay o = {
                 .lowers = lowers,
                 .short_lowers = shorts,
                 .short_base = store_root(s),
                 .upper = upper,
                 .work = work,
+                .volatile_upper = json_is_true(
+                        json_object_get(json_object_get(cfg, "HostConfig"), "AutoRemove")),
         };
         int r = runtime_overlay_unmount(merged, err); /* a stale one */
         if (r >= 0)
