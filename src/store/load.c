@@ -97,10 +97,12 @@ static int unpack(struct load_ctx *c, struct st_reader *in, struct st_error **er
         if (c->dir_fd < 0)
                 return st_error_set_errno(err, -errno, "open '%s'", c->dir);
         struct st_reader *plain = NULL;
-        r = decompress_reader_new(in, 0, &plain, err);
+        r = decompress_reader_new(in, store_max_layer_bytes(), &plain, err);
         if (r < 0)
                 return r;
-        struct archive_apply_opts o = { .no_whiteouts = true, .max_entries = LOAD_MAX_ENTRIES };
+        struct archive_apply_opts o = { .no_whiteouts = true,
+                                        .max_entries = LOAD_MAX_ENTRIES,
+                                        .max_bytes = store_max_layer_bytes() };
         r = archive_layer_apply(plain, c->dir_fd, &o, NULL, err);
         st_reader_free(plain);
         if (r < 0)
