@@ -274,9 +274,13 @@ static int create_dir(struct apply_ctx *c, const struct entry *en, bool exists,
 static int create_symlink(const struct entry *en, struct st_error **err)
 {
         const char *target = archive_entry_symlink(en->e);
-        if (!target || strlen(target) >= MAX_PATH_LEN)
-                return st_error_set(err, ST_E_PARSE, "layer entry '%s': invalid symlink target",
+        if (!target || !*target)
+                return st_error_set(err, ST_E_PARSE, "layer entry '%s': empty symlink target",
                                     en->name);
+        if (strlen(target) >= MAX_PATH_LEN)
+                return st_error_set(err, ST_E_PARSE,
+                                    "layer entry '%s': symlink target of %zu bytes (limit %d)",
+                                    en->name, strlen(target), MAX_PATH_LEN - 1);
         if (symlinkat(target, en->parent, en->base) < 0)
                 return entry_errno(en, -errno, "symlink", err);
         return set_meta_at(en, true, err);
