@@ -272,7 +272,7 @@ void http_setup(struct registry_client *c, CURL *h, const char *url, char *errbu
         curl_easy_setopt(h, CURLOPT_USERAGENT, "strata/" STRATA_VERSION);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, HTTP_STALL_TIMEOUT);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->ctx->stall_timeout);
         _cleanup_free_ char *auth = authority(url);
         bool own = streq(auth, c->host->host);
         if (c->ca_pem) {

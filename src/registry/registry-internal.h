@@ -34,6 +34,7 @@ struct registry_ctx {
         int tls_verify;
         registry_trace_fn trace;
         void *trace_userdata;
+        long stall_timeout;
         pthread_mutex_t lock; /* tokens, and each client's challenges and credentials */
         pthread_mutex_t trace_lock;
         struct token *tokens;
