@@ -437,7 +437,15 @@ int store_container_delete(struct store *s, const char *id, struct st_error **er
         if (rootfs_mounted(dir))
                 return st_error_set(err, ST_E_IN_USE,
                                     "container %.12s: its root filesystem is still mounted", id);
-        int r = store_transaction(s, delete_rows, (void *)id, err);
+        _cleanup_error_ struct st_error *first = NULL;
+        int r = store_transaction(s, delete_rows, (void *)id, &first);
+        if (r < 0) {
+                /* a full disk (a RUN that filled it) leaves SQLite no room for the deletion:
+                 * the writable layer goes first (it is being removed anyway), then again */
+                _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
+                (void)rm_rf_at(AT_FDCWD, upper);
+                r = store_transaction(s, delete_rows, (void *)id, err);
+        }
         if (r < 0)
                 return st_error_wrap(err, "remove container %.12s", id);
         return store_remove_path(s, dir, err);
