@@ -39,6 +39,11 @@ void store_loaded_free(struct store_loaded *l, size_t n)
 /* Open PATH inside the unpacked archive; never leaves it, whatever links it holds. */
 static int open_in(struct load_ctx *c, const char *path, int *ret_fd, struct st_error **err)
 {
+        /* RESOLVE_IN_ROOT would read "../x" as the archive's own "x": say what is wrong */
+        _cleanup_free_ char *clean = NULL;
+        if (archive_path_clean(path, &clean) < 0 || !*clean)
+                return st_error_set(err, ST_E_UNSAFE, "archive member '%s' is outside the archive",
+                                    path);
         struct open_how how = {
                 .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
