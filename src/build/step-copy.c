@@ -125,7 +125,8 @@ static int setup_from(struct builder *b, const char *from, struct copy_step *cs,
         cs->src.keep_owner = true;
         bool stage = false;
         for (size_t i = 0; i < b->plan->n_stages; i++)
-                stage = stage || (b->plan->stages[i].name && !strcasecmp(b->plan->stages[i].name, from));
+                stage = stage ||
+                        (b->plan->stages[i].name && !strcasecmp(b->plan->stages[i].name, from));
         stage = stage || from[strspn(from, "0123456789")] == 0;
         cs->from_desc = xasprintf("%s '%s'", stage ? "stage" : "image", from);
         cs->src.desc = cs->from_desc;

@@ -414,7 +414,8 @@ void image_config_add_history(struct image_config *c, const char *diff_id, const
         json_t *fs = json_object_get(c->root, "rootfs");
         json_t *ids = json_object_get(fs, "diff_ids");
         json_t *hist = json_object_get(c->root, "history");
-        if (!json_is_array(ids) || json_array_size(ids) + !empty_layer != strv_length(c->diff_ids) ||
+        if (!json_is_array(ids) ||
+            json_array_size(ids) + !empty_layer != strv_length(c->diff_ids) ||
             !json_is_array(hist) || json_array_size(hist) + 1 != c->n_history) {
                 sync_layers(c);
                 return;
