@@ -134,6 +134,21 @@ layer_dir() {
     [ "$(cat "$output/hl")" = "overwrite through the link" ]
     [ "$(readlink "$output/s")" = "$CANARY/file" ]
     store_clean
+    # kept: 'hl' is the symlink's inode (two names), the canary keeps one name; also where
+    # linkat(AT_EMPTY_PATH) is not allowed and the link goes through /proc/self/fd
+    hostile hardlink-to-symlink-kept
+    for ns in "" "unshare -r"; do
+        [ -z "$ns" ] || unshare -r true 2>/dev/null || continue
+        export STRATA_ROOT="$TESTDIR/root-kept${ns:+-userns}"
+        run $ns "$STRATA" import "$TESTDIR/hardlink-to-symlink-kept.tar" kept
+        [ "$status" -eq 0 ]
+        local dir
+        dir=$(echo "$STRATA_ROOT"/layers/*/diff)
+        [ -L "$dir/hl" ] && [ "$(stat -c %h "$dir/hl")" = 2 ]
+        [ "$(readlink "$dir/hl")" = "$CANARY/file" ]
+        [ "$(stat -c %h "$CANARY/file")" = 1 ]
+    done
+    [ "$(canary_listing)" = "$canary" ]
 }
 
 @test "hostile tar: the same path twice: the last entry wins, as Docker" {
