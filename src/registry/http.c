@@ -413,6 +413,11 @@ static int perform(struct registry_client *c, CURL *h, const struct http_req *re
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_header_cb);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp->hdr);
+        /* a response kept in memory (manifest, config, token, error) is small: a registry
+         * that drips it a byte a second stays above the stall limit, so it also gets a
+         * deadline. Uploads stream a file and have none. */
+        if (req->body_fd < 0)
+                curl_easy_setopt(h, CURLOPT_TIMEOUT, c->ctx->stall_timeout * HTTP_DEADLINE_STALLS);
         CURLcode rc = curl_easy_perform(h);
         headers_free(hl);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);

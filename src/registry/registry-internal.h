@@ -20,6 +20,7 @@
 #define HTTP_CA_FILE_MAX     (8 * 1024 * 1024)
 #define HTTP_CONNECT_TIMEOUT 30L
 #define HTTP_STALL_TIMEOUT   60L /* seconds without a byte before a transfer is dropped */
+#define HTTP_DEADLINE_STALLS 5L  /* a request kept in memory: at most 5 stall timeouts */
 
 struct token {
         char *key; /* realm, service and scope */

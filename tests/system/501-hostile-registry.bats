@@ -170,6 +170,17 @@ pulled() {
     [ "$SECONDS" -lt 20 ] # curl notices a stall after 1 s below 1 B/s over its 5 s window
 }
 
+@test "hostile registry: a manifest dripped a byte at a time meets a deadline" {
+    # above the low-speed limit, so only the deadline of a small request (5 stall timeouts:
+    # 5 s here, 5 min by default) ends it; the second try gets the manifest at once
+    hostile_registry drip-manifest
+    SECONDS=0
+    run_strata pull -q "$HOSTILE/hostile/img:1"
+    pulled
+    echo "pull took ${SECONDS}s" >&2
+    [ "$(requests '/manifests/1')" -eq 2 ]
+}
+
 @test "hostile registry: 429 and 503 are retried with backoff; too many is an error" {
     hostile_registry retry-then-ok
     run_strata pull -q "$HOSTILE/hostile/img:1"
