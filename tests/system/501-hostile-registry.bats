@@ -93,6 +93,11 @@ pulled() {
     refused_pull "manifest $d from the registry hashes to sha256:" "$HOSTILE/hostile/img@$d"
 }
 
+@test "hostile registry: a Docker-Content-Digest header that lies" {
+    hostile_registry content-digest-header
+    refused_pull "the registry says manifest '1' is sha256:[0-9a-f]{64}, but it hashes to sha256:"
+}
+
 @test "hostile registry: a 50 MB manifest is refused at 4 MiB, with or without a length" {
     for mode in big-manifest big-manifest-chunked; do
         hostile_registry $mode
