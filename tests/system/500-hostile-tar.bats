@@ -111,6 +111,21 @@ layer_dir() {
     store_clean
 }
 
+@test "hostile tar: whiteouts through symlinks delete nothing outside" {
+    refused import whiteout-via-symlink "layer entry 'c/\.wh\.file': open parent directory: No such file"
+    local canary
+    canary=$(canary_listing)
+    hostile whiteout-via-root
+    run_strata import "$TESTDIR/whiteout-via-root.tar" wh
+    [ "$(canary_listing)" = "$canary" ]
+    run layer_dir wh
+    # the whiteout and the opaque marker landed inside the layer
+    [ "$(stat -c '%F %t:%T' "$output/$CANARY/file")" = "character special file 0:0" ]
+    [ "$(getfattr --only-values -n trusted.overlay.opaque "$output/$CANARY" 2>/dev/null)" = y ] ||
+        ! command -v getfattr >/dev/null
+    store_clean
+}
+
 @test "hostile tar: hardlinks to outside, or through a symlink, are refused" {
     refused import hardlink-dotdot "layer entry 'hl': hardlink target '.*' is outside the layer root"
     refused import hardlink-abs "layer entry 'hl': hardlink target '/.*/canary/file' is outside the layer root"
