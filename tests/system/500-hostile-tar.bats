@@ -265,6 +265,11 @@ layer_dir() {
     one_error_line 'exceeds the limit of 16777216 bytes'
     [ "$(store_snapshot)" = "$before" ]
     store_clean
+    # the bomb as the archive itself: load stops unpacking it at the same cap
+    run_strata 1 load -i "$TESTDIR/bomb.tgz"
+    one_error_line "read archive: .*exceeds the limit of 16777216 bytes"
+    [ "$(store_snapshot)" = "$before" ]
+    store_clean
     # a malformed value is a usage error
     STRATA_MAX_LAYER_SIZE=lots run_strata 125 images
     one_error_line "invalid STRATA_MAX_LAYER_SIZE 'lots'"
