@@ -82,6 +82,10 @@ layer_dir() {
     refused import dotdot-inner "layer entry 'a/\.\./\.\./dotdot-inner' escapes the layer root"
     refused import absolute "layer entry '/.*/canary/absolute' has an absolute path"
     refused load dotdot "layer entry '[./]*/tmp/.*/dotdot' escapes the layer root"
+    # control characters in a name are escaped: still one line, no terminal escapes
+    refused import control-chars \
+        "layer entry '\.\./\\\\x1b\]0;pwned\\\\x07\\\\nstrata: all is well\\\\xc2\\\\x9b' escapes"
+    [[ "$output" != *$'\e'* ]]
     refused load absolute "layer entry '/.*/canary/absolute' has an absolute path"
     [ ! -e "$TESTDIR/dotdot-inner" ] && [ ! -e "$STRATA_ROOT/dotdot-inner" ]
     store_clean
