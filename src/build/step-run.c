@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "basic/fileio.h"
@@ -24,6 +25,7 @@ struct run_step {
         char *created_by;
         struct build_mounts mounts;
         char key[DIGEST_STR_LEN + 1];
+        json_t *inputs; /* for the step record */
 };
 
 static void run_step_release(struct run_step *rs)
@@ -33,6 +35,7 @@ static void run_step_release(struct run_step *rs)
         strv_free(rs->args);
         free(rs->created_by);
         build_mounts_release(&rs->mounts);
+        json_decref(rs->inputs);
 }
 
 static bool kv_has(char *const *l, const char *k)
@@ -94,6 +97,18 @@ static int run_prepare(struct builder *b, struct build_state *st,
         STRV_FOREACH(m, rs->mounts.key_parts)
                 strv_push(&parts, *m);
         build_cache_key(st->key, parts, rs->key);
+        _cleanup_free_ char *text = xstrdup("RUN");
+        STRV_FOREACH(a, rs->argv) {
+                char *n = xasprintf("%s %s", text, *a);
+                free(text);
+                text = n;
+        }
+        rs->inputs = build_inputs_new(b, st, text);
+        json_set_str(rs->inputs, "network", rs->network);
+        json_t *mounts = json_array();
+        STRV_FOREACH(m, rs->mounts.key_parts)
+                json_array_append_new(mounts, json_string(*m));
+        json_object_set_new(rs->inputs, "mounts", mounts);
         return 0;
 }
 
@@ -137,8 +152,6 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
         json_object_set_new(ic, "Env", json_array());
         STRV_FOREACH(e, rs->env)
                 json_array_append_new(json_object_get(ic, "Env"), json_string(*e));
-        STRV_FOREACH(e, rs->mounts.env)
-                json_array_append_new(json_object_get(ic, "Env"), json_string(*e));
         struct runtime_options o = {
                 .image = "strata-build",
                 .cmd = rs->argv,
@@ -164,8 +177,8 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
         return store_container_create(b->s, &n, ret, err);
 }
 
-static int run_container(struct builder *b, struct store_container *c, int *ret_status,
-                         struct st_error **err)
+static int run_container(struct builder *b, struct store_container *c, char *const *secret_env,
+                         int *ret_status, struct st_error **err)
 {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -182,7 +195,9 @@ static int run_container(struct builder *b, struct store_container *c, int *ret_
                 safe_close(p[1]);
                 return st_error_set_errno(err, -e, "thread");
         }
-        struct runtime_host h = { .store = b->s, .search_path = b->o->search_path };
+        struct runtime_host h = { .store = b->s,
+                                  .search_path = b->o->search_path,
+                                  .secret_env = secret_env }; /* never in the store */
         struct runtime_attach a = { .in_fd = -1, .out_fd = p[1], .err_fd = p[1] };
         int r = runtime_container_run(&h, c, &a, ret_status, err);
         safe_close(p[1]);
@@ -229,26 +244,52 @@ static char **stub_list(char *const *targets)
         return l;
 }
 
-/* Remove what only the runtime's mount points put into UPPER (files and dirs that no lower
- * layer has and that are empty), as BuildKit does. */
+/* Whether the topmost lower layer that has PATH has it; its stat into *RET then. A stat
+ * error other than ENOENT counts as present (the stub is kept). */
+static bool lower_stat(struct builder *b, const struct build_state *st, const char *path,
+                       struct stat *ret)
+{
+        for (size_t k = st->n_layers; k-- > 0;) {
+                _cleanup_free_ char *d = store_layer_diff_path(b->s, st->layers[k].chain_id);
+                _cleanup_free_ char *p = xasprintf("%s/%s", d, path);
+                if (lstat(p, ret) == 0)
+                        return true;
+                if (errno != ENOENT) {
+                        *ret = (struct stat){ 0 };
+                        return true;
+                }
+        }
+        return false;
+}
+
+static bool is_opaque_dir(int dirfd, const char *name)
+{
+        _cleanup_close_ int fd =
+                openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        char v[2] = { 0 };
+        return fd < 0 ||
+               (fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y');
+}
+
+/* Remove what only the runtime's mount points put into UPPER, as BuildKit does: files and
+ * dirs that no lower layer has and that are empty, and dirs a lower layer has that overlay
+ * only copied up to hold such a stub (empty, not opaque, same mode and owner as below). */
 static void clean_stubs(struct builder *b, const struct build_state *st, const char *upper,
                         char *const *targets)
 {
         _cleanup_strv_ char **stubs = stub_list(targets);
         _cleanup_close_ int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         for (size_t i = 0; ufd >= 0 && stubs[i]; i++) {
-                struct stat sb;
+                struct stat sb, lb;
                 if (fstatat(ufd, stubs[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
-                bool in_lower = false;
-                for (size_t k = 0; k < st->n_layers && !in_lower; k++) {
-                        _cleanup_free_ char *d =
-                                store_layer_diff_path(b->s, st->layers[k].chain_id);
-                        _cleanup_free_ char *p = xasprintf("%s/%s", d, stubs[i]);
-                        in_lower = access(p, F_OK) == 0 || errno != ENOENT;
-                }
-                if (in_lower)
+                if (lower_stat(b, st, stubs[i], &lb)) {
+                        if (S_ISDIR(sb.st_mode) && S_ISDIR(lb.st_mode) &&
+                            sb.st_mode == lb.st_mode && sb.st_uid == lb.st_uid &&
+                            sb.st_gid == lb.st_gid && !is_opaque_dir(ufd, stubs[i]))
+                                (void)unlinkat(ufd, stubs[i], AT_REMOVEDIR); /* only if empty */
                         continue;
+                }
                 if (S_ISREG(sb.st_mode) && sb.st_size == 0)
                         (void)unlinkat(ufd, stubs[i], 0);
                 else if (S_ISDIR(sb.st_mode))
@@ -267,7 +308,7 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
         r = make_container(b, st, rs, &c, err);
         if (r < 0)
                 return r;
-        r = run_container(b, c, &status, err);
+        r = run_container(b, c, rs->mounts.env, &status, err);
         if (r >= 0 && status != 0) {
                 _cleanup_free_ char *cmd = NULL;
                 STRV_FOREACH(a, rs->argv) {
@@ -283,7 +324,7 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
         _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
         if (r >= 0) {
                 clean_stubs(b, st, upper, rs->mounts.targets);
-                r = build_commit_upper(b, st, upper, rs->key, rs->created_by, err);
+                r = build_commit_upper(b, st, upper, rs->key, NULL, rs->created_by, err);
         } else {
                 /* the step failed, its changes are garbage: free their space before the
                  * database is written (a RUN that filled the disk leaves SQLite no room) */
@@ -300,7 +341,7 @@ int build_step_run(struct builder *b, struct build_state *st,
         build_step_begin(b, in->original);
         int r = run_prepare(b, st, in, &rs, err);
         if (r >= 0)
-                r = build_cache_try(b, st, rs.key, rs.created_by, err);
+                r = build_cache_try(b, st, rs.key, NULL, rs.created_by, TAKE_PTR(rs.inputs), err);
         if (r == 0)
                 r = run_and_commit(b, st, &rs, err);
         run_step_release(&rs);

@@ -39,11 +39,14 @@ static uint64_t now_usec(void)
 int registry_ctx_new(const struct registry_ctx_opts *o, struct registry_ctx **ret,
                      struct st_error **err)
 {
+        int r = registry_curl_load(err);
+        if (r < 0)
+                return r;
         pthread_once(&curl_once, curl_init);
         const char *dir = o->config_dir ?: "/etc/strata";
         _cleanup_free_ char *conf_path = xasprintf("%s/registries.conf", dir);
         struct registry_conf *conf = NULL;
-        int r = registry_conf_load(conf_path, &conf, err);
+        r = registry_conf_load(conf_path, &conf, err);
         if (r < 0)
                 return r;
         struct registry_ctx *ctx = xcalloc(1, sizeof(*ctx));
@@ -541,6 +544,21 @@ struct registry_client *client_free(struct registry_client *c)
                 curl_easy_cleanup(c->easy);
         free(c);
         return NULL;
+}
+
+int client_new_direct(struct registry_ctx *ctx, const char *domain, struct registry_client **ret,
+                      struct st_error **err)
+{
+        _cleanup_client_ struct registry_client *c = xcalloc(1, sizeof(*c));
+        int r = registry_host_resolve(ctx->conf, 1, ctx->cert_roots, domain, &c->host, err);
+        if (r < 0)
+                return r;
+        c->ctx = ctx;
+        c->scope = xstrdup("");
+        c->easy = http_easy_new();
+        load_certs(c);
+        *ret = TAKE_PTR(c);
+        return 0;
 }
 
 int client_new(struct registry_ctx *ctx, const char *domain, const char *repository,

@@ -129,6 +129,9 @@ static int exec_process(const struct xproc *x, const struct runtime_exec_options
         json_object_set_new(proc, "env", exec_env(json_object_get(proc, "env"), o));
         if (o->workdir)
                 json_object_set_new(proc, "cwd", json_string(o->workdir));
+        if (o->privileged) /* Docker: every capability; the container's seccomp filter stays */
+                json_object_set_new(proc, "capabilities",
+                                    runtime_caps_all_json(runtime_cap_bounding()));
         if (o->user) {
                 json_t *u = NULL;
                 r = exec_user(x->dir, o->user, &u, err);
@@ -171,7 +174,7 @@ static int write_process(struct xproc *x, const struct runtime_exec_options *o,
                 return r;
         _cleanup_free_ char *text = json_dump_pretty(proc);
         _cleanup_free_ char *path = xasprintf("%s/%s.json", x->dir, x->name);
-        r = write_file_atomic_at(AT_FDCWD, path, text, strlen(text), 0600);
+        r = write_file_replace_at(AT_FDCWD, path, text, strlen(text), 0600);
         if (r < 0)
                 return st_error_set_errno(err, r, "write '%s'", path);
         return 0;

@@ -101,6 +101,17 @@ static const char *const migrations[] = {
         "  mtime_ns INTEGER NOT NULL,"
         "  ctime_ns INTEGER NOT NULL,"
         "  digest TEXT NOT NULL);",
+        /* 6: the build cache's last use (LRU trimming), and per build step (Dockerfile, stage,
+         * instruction) the key and a JSON description of the inputs it last had, which
+         * `build --explain` compares a cache miss against */
+        "ALTER TABLE build_cache ADD COLUMN used INTEGER NOT NULL DEFAULT 0;"
+        "UPDATE build_cache SET used = added;"
+        "CREATE INDEX build_cache_used ON build_cache(used);"
+        "CREATE TABLE build_steps ("
+        "  step TEXT PRIMARY KEY,"
+        "  key TEXT NOT NULL,"
+        "  inputs TEXT NOT NULL,"
+        "  used INTEGER NOT NULL);",
 };
 
 int db_error(struct store *s, int rc, const char *what, struct st_error **err)
@@ -223,6 +234,12 @@ int db_open(struct store *s, struct st_error **err)
         if (rc != SQLITE_OK)
                 return db_error(s, rc, "open", err);
         sqlite3_busy_timeout(s->db, 60000);
+        /* Keep the WAL and its index between processes: the last close neither checkpoints
+         * (two fsyncs and a rewrite of the pages per command) nor deletes them, so the next
+         * command does not rebuild them. Writers still checkpoint every 1000 pages. */
+        int one = 1;
+        (void)sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+        (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
         int r = db_exec(s,
                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                         " PRAGMA foreign_keys=ON;",
