@@ -12,6 +12,7 @@
 #include "archive/archive-internal.h"
 #include "archive/archive.h"
 #include "basic/fileio.h"
+#include "basic/log.h"
 #include "basic/util.h"
 
 #define READ_BUFSZ   (128 * 1024)
@@ -273,9 +274,13 @@ static int create_dir(struct apply_ctx *c, const struct entry *en, bool exists,
 static int create_symlink(const struct entry *en, struct st_error **err)
 {
         const char *target = archive_entry_symlink(en->e);
-        if (!target || strlen(target) >= MAX_PATH_LEN)
-                return st_error_set(err, ST_E_PARSE, "layer entry '%s': invalid symlink target",
+        if (!target || !*target)
+                return st_error_set(err, ST_E_PARSE, "layer entry '%s': empty symlink target",
                                     en->name);
+        if (strlen(target) >= MAX_PATH_LEN)
+                return st_error_set(err, ST_E_PARSE,
+                                    "layer entry '%s': symlink target of %zu bytes (limit %d)",
+                                    en->name, strlen(target), MAX_PATH_LEN - 1);
         if (symlinkat(target, en->parent, en->base) < 0)
                 return entry_errno(en, -errno, "symlink", err);
         return set_meta_at(en, true, err);
@@ -284,8 +289,15 @@ static int create_symlink(const struct entry *en, struct st_error **err)
 static int create_node(const struct entry *en, mode_t type, struct st_error **err)
 {
         dev_t dev = type == S_IFIFO ? 0 : archive_entry_rdev(en->e);
-        if (mknodat(en->parent, en->base, type | 0600, dev) < 0)
+        if (mknodat(en->parent, en->base, type | 0600, dev) < 0) {
+                /* no CAP_MKNOD (a user namespace): skipped, as Docker and Podman do */
+                if (errno == EPERM && type != S_IFIFO) {
+                        log_debug("layer entry '%s': cannot create a device here, skipped",
+                                  en->name);
+                        return 0;
+                }
                 return entry_errno(en, -errno, "mknod", err);
+        }
         return set_meta_at(en, false, err);
 }
 

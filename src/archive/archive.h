@@ -30,11 +30,13 @@ struct archive_apply_stats {
  * be empty (a staging layer dir). Every path is resolved inside DIRFD (openat2 RESOLVE_IN_ROOT,
  * with a safe fallback): '..' escapes, absolute link targets used as paths, entries through
  * symlinks leaving the root, hardlinks to outside or missing targets are refused with
- * ST_E_UNSAFE naming the entry. Regular files, dirs, symlinks, hardlinks, char/block devices,
- * fifos; modes incl. setuid/setgid/sticky, numeric uid/gid, mtimes (dirs fixed up at the end),
- * xattrs (best effort, security.capability included). ".wh.NAME" becomes a 0/0 character
- * device NAME; ".wh..wh..opq" sets trusted.overlay.opaque=y on its directory. A truncated or
- * corrupt stream fails with ST_E_PARSE. On failure DIRFD's contents are unspecified: the caller
+ * ST_E_UNSAFE naming the entry. Names and symlink targets of 4096+ bytes are refused. Regular
+ * files, dirs, symlinks, hardlinks (to a symlink: the symlink itself), char/block devices
+ * (skipped where mknod is not permitted, as in a user namespace, as Docker does), fifos; the
+ * last entry for a path wins; modes incl. setuid/setgid/sticky, numeric uid/gid, mtimes (dirs fixed
+ * up at the end), xattrs (best effort, security.capability included). ".wh.NAME" becomes a 0/0
+ * character device NAME; ".wh..wh..opq" sets trusted.overlay.opaque=y on its directory. A truncated
+ * or corrupt stream fails with ST_E_PARSE. On failure DIRFD's contents are unspecified: the caller
  * removes the staging dir. ret_stats may be NULL. */
 int archive_layer_apply(struct st_reader *tar, int dirfd, const struct archive_apply_opts *opts,
                         struct archive_apply_stats *ret_stats, struct st_error **err);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "archive/archive.h"
@@ -25,7 +26,8 @@ struct copy_step {
         size_t n_files;
         struct build_copy_req req;
         struct build_copy_source src;
-        char *from_dir; /* the --from stage's mount, or NULL */
+        char *from_dir;  /* the --from stage's mount, or NULL */
+        char *from_desc; /* "stage 'builder'" or "image 'alpine'", for messages */
         int from_fd;
         char *created_by;
         char *checksum;
@@ -48,6 +50,7 @@ static void copy_step_release(struct copy_step *cs)
         if (cs->from_dir)
                 build_unmount_state(cs->from_dir, false);
         free(cs->from_dir);
+        free(cs->from_desc);
         free(cs->created_by);
         json_decref(cs->inputs);
 }
@@ -134,6 +137,13 @@ static int setup_from(struct builder *b, const char *from, struct copy_step *cs,
                 return st_error_set_errno(err, -errno, "open '%s'", merged);
         cs->src.root_fd = cs->from_fd;
         cs->src.keep_owner = true;
+        bool stage = false;
+        for (size_t i = 0; i < b->plan->n_stages; i++)
+                stage = stage ||
+                        (b->plan->stages[i].name && !strcasecmp(b->plan->stages[i].name, from));
+        stage = stage || from[strspn(from, "0123456789")] == 0;
+        cs->from_desc = xasprintf("%s '%s'", stage ? "stage" : "image", from);
+        cs->src.desc = cs->from_desc;
         return 0;
 }
 

@@ -325,6 +325,10 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
         if (r >= 0) {
                 clean_stubs(b, st, upper, rs->mounts.targets);
                 r = build_commit_upper(b, st, upper, rs->key, NULL, rs->created_by, err);
+        } else {
+                /* the step failed, its changes are garbage: free their space before the
+                 * database is written (a RUN that filled the disk leaves SQLite no room) */
+                (void)rm_rf_at(AT_FDCWD, upper);
         }
         (void)store_container_delete(b->s, c->id, NULL);
         return r;

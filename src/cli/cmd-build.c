@@ -310,6 +310,11 @@ static int do_build(struct cli *c, struct build_args *a, const char *context)
         _cleanup_free_ char *buf = NULL, *path = NULL;
         size_t len = 0;
         int r = read_dockerfile(a, context, &buf, &len, &path);
+        if (r == -EFBIG) {
+                log_error("failed to read dockerfile: larger than %u bytes",
+                          (unsigned)DOCKERFILE_SIZE_MAX);
+                return EXIT_FAIL;
+        }
         if (r < 0) {
                 log_error("failed to read dockerfile: %s", strerror(-r));
                 return EXIT_FAIL;

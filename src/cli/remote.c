@@ -48,10 +48,21 @@ static char *auth_file(void)
         return home ? xasprintf("%s/.docker/config.json", home) : NULL;
 }
 
+/* STRATA_HTTP_STALL_TIMEOUT: seconds without a byte before a transfer is retried (tests). */
+static unsigned stall_timeout(void)
+{
+        const char *v = secure_getenv("STRATA_HTTP_STALL_TIMEOUT");
+        uint64_t n = 0;
+        if (v && (parse_u64(v, &n) < 0 || n > 3600))
+                n = 0;
+        return (unsigned)n;
+}
+
 int cli_registry_ctx(int tls_verify, struct registry_ctx **ret, struct st_error **err)
 {
         _cleanup_free_ char *auth = auth_file();
         struct registry_ctx_opts o = {
+                .stall_timeout = stall_timeout(),
                 .config_dir = secure_getenv("STRATA_CONFIG_DIR"),
                 .auth_file = auth,
                 .tls_verify = tls_verify,

@@ -1,4 +1,5 @@
 /* strata: the command table and global options. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +9,8 @@
 #include "basic/log.h"
 #include "basic/util.h"
 #include "cli/cli.h"
+#include "runtime/spec.h"
+#include "store/store.h"
 
 static const struct cli_verb verbs[] = {
         { "build", verb_build, "strata build [OPTIONS] PATH|-",
@@ -198,6 +201,21 @@ static void main_usage(FILE *f)
         fputs("\nRun 'strata COMMAND --help' for more information on a command.\n", f);
 }
 
+/* STRATA_MAX_LAYER_SIZE ("16m", "1g", bytes): the bomb guard on a layer's uncompressed tar. */
+static int env_limits(void)
+{
+        const char *v = secure_getenv("STRATA_MAX_LAYER_SIZE");
+        int64_t n = 0;
+        if (!v || !*v)
+                return 0;
+        if (runtime_parse_bytes(v, &n) < 0 || n <= 0) {
+                log_error("invalid STRATA_MAX_LAYER_SIZE '%s'", v);
+                return -EINVAL;
+        }
+        store_set_max_layer_bytes((uint64_t)n);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -230,6 +248,8 @@ int main(int argc, char **argv)
         }
         if (!c.root || !*c.root)
                 c.root = STRATA_DEFAULT_ROOT;
+        if (env_limits() < 0)
+                return EXIT_USAGE;
         if (optind >= argc) {
                 main_usage(stderr);
                 return EXIT_USAGE;

@@ -409,7 +409,20 @@ void image_config_add_history(struct image_config *c, const char *diff_id, const
                 .comment = xstrdup(comment),
                 .empty_layer = empty_layer,
         };
-        sync_layers(c);
+        /* append to the JSON in step: rebuilding it each time made a build of N config
+         * steps O(N^2) (10,000 ENV lines took minutes) */
+        json_t *fs = json_object_get(c->root, "rootfs");
+        json_t *ids = json_object_get(fs, "diff_ids");
+        json_t *hist = json_object_get(c->root, "history");
+        if (!json_is_array(ids) ||
+            json_array_size(ids) + !empty_layer != strv_length(c->diff_ids) ||
+            !json_is_array(hist) || json_array_size(hist) + 1 != c->n_history) {
+                sync_layers(c);
+                return;
+        }
+        if (!empty_layer)
+                json_array_append_new(ids, json_string(diff_id));
+        json_array_append_new(hist, history_to_json(&c->history[c->n_history - 1], NULL));
 }
 
 char *image_config_write(struct image_config *c)

@@ -196,10 +196,17 @@ static int redirect(struct blob_reader *b, struct st_error **err)
         char *next = http_resolve(b->url, b->hdr.location);
         bool downgrade = next && startswith(b->url, "https://") && startswith(next, "http://") &&
                          b->c->host->tls != REGISTRY_TLS_INSECURE;
-        if (!next || downgrade || ++b->redirects > HTTP_REDIRECTS_MAX) {
-                free(next);
-                return st_error_set(err, ST_E_HTTP, "blob %s: bad or too many redirects",
+        if (!next)
+                return st_error_set(err, ST_E_HTTP, "blob %s: redirect without a usable Location",
                                     b->digest);
+        if (downgrade || ++b->redirects > HTTP_REDIRECTS_MAX) {
+                free(next);
+                if (downgrade)
+                        return st_error_set(err, ST_E_HTTP,
+                                            "blob %s: refusing a redirect from https to http",
+                                            b->digest);
+                return st_error_set(err, ST_E_HTTP, "blob %s: more than %d redirects", b->digest,
+                                    HTTP_REDIRECTS_MAX);
         }
         b->send_auth = b->send_auth && http_same_origin(b->url, next);
         free(b->url);
@@ -231,6 +238,12 @@ static int on_done(struct blob_reader *b, struct st_error **err)
                                     "blob %s: the registry answered Range with another range",
                                     b->digest);
         bool ok = b->result == CURLE_OK;
+        /* a response without a body (an empty redirect or 401) never reached the write
+         * callback: take its status now */
+        if (ok && b->status == 0 && classify(b) < 0)
+                return st_error_set(err, ST_E_HTTP,
+                                    "blob %s: the registry answered Range with another range",
+                                    b->digest);
         if (ok && b->data_mode && b->delivered == b->size) {
                 b->finished = true;
                 return 0;

@@ -57,6 +57,7 @@ int registry_ctx_new(const struct registry_ctx_opts *o, struct registry_ctx **re
         ctx->tls_verify = o->tls_verify;
         ctx->trace = o->trace;
         ctx->trace_userdata = o->trace_userdata;
+        ctx->stall_timeout = o->stall_timeout ? (long)o->stall_timeout : HTTP_STALL_TIMEOUT;
         pthread_mutex_init(&ctx->lock, NULL);
         pthread_mutex_init(&ctx->trace_lock, NULL);
         *ret = ctx;

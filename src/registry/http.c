@@ -288,7 +288,7 @@ void http_setup(struct registry_client *c, CURL *h, const char *url, char *errbu
         curl_easy_setopt(h, CURLOPT_USERAGENT, "strata/" STRATA_VERSION);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT);
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, HTTP_STALL_TIMEOUT);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->ctx->stall_timeout);
         _cleanup_free_ char *auth = authority(url);
         bool own = streq(auth, c->host->host);
         if (c->ca_pem) {
@@ -429,6 +429,11 @@ static int perform(struct registry_client *c, CURL *h, const struct http_req *re
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_header_cb);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp->hdr);
+        /* a response kept in memory (manifest, config, token, error) is small: a registry
+         * that drips it a byte a second stays above the stall limit, so it also gets a
+         * deadline. Uploads stream a file and have none. */
+        if (req->body_fd < 0)
+                curl_easy_setopt(h, CURLOPT_TIMEOUT, c->ctx->stall_timeout * HTTP_DEADLINE_STALLS);
         CURLcode rc = curl_easy_perform(h);
         headers_free(hl);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -20,6 +20,7 @@
 #define HTTP_CA_FILE_MAX     (8 * 1024 * 1024)
 #define HTTP_CONNECT_TIMEOUT 30L
 #define HTTP_STALL_TIMEOUT   60L /* seconds without a byte before a transfer is dropped */
+#define HTTP_DEADLINE_STALLS 5L  /* a request kept in memory: at most 5 stall timeouts */
 
 struct token {
         char *key; /* realm, service and scope */
@@ -34,6 +35,7 @@ struct registry_ctx {
         int tls_verify;
         registry_trace_fn trace;
         void *trace_userdata;
+        long stall_timeout;
         pthread_mutex_t lock; /* tokens, and each client's challenges and credentials */
         pthread_mutex_t trace_lock;
         struct token *tokens;

@@ -31,6 +31,8 @@ struct registry_ctx_opts {
         int tls_verify;           /* -1: by the rules; 0: --tls-verify=false; 1: always */
         registry_trace_fn trace;  /* or NULL */
         void *trace_userdata;
+        unsigned stall_timeout; /* seconds without a byte before a transfer is dropped and
+                                   retried (0: HTTP_STALL_TIMEOUT, 60) */
 };
 
 struct registry_ctx;

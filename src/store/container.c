@@ -445,9 +445,27 @@ int store_container_delete(struct store *s, const char *id, struct st_error **er
         if (rootfs_mounted(dir))
                 return st_error_set(err, ST_E_IN_USE,
                                     "container %.12s: its root filesystem is still mounted", id);
-        int r = store_transaction(s, delete_rows, (void *)id, err);
-        if (r < 0)
-                return st_error_wrap(err, "remove container %.12s", id);
+        _cleanup_error_ struct st_error *first = NULL;
+        int r = store_transaction(s, delete_rows, (void *)id, &first);
+        if (r == -ENOSPC) {
+                /* a full disk (a RUN that filled it) leaves SQLite no room for the deletion:
+                 * the writable layer goes first (it is being removed anyway); its space comes
+                 * back once the runtime's last reference to the lazily unmounted rootfs is
+                 * gone, so try again for up to 2 s */
+                _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
+                (void)rm_rf_at(AT_FDCWD, upper);
+                for (int i = 0; r == -ENOSPC && i < 20; i++) {
+                        struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+                        (void)nanosleep(&ts, NULL);
+                        first = st_error_free(first);
+                        r = store_transaction(s, delete_rows, (void *)id, &first);
+                }
+        }
+        if (r < 0) {
+                st_error_take(&first, r, err);
+                (void)st_error_wrap(err, "remove container %.12s", id);
+                return r;
+        }
         return store_remove_path(s, dir, err);
 }
 

@@ -13,6 +13,18 @@
 
 #define DEFAULT_MAX_LAYER_BYTES (64ULL << 30) /* 64 GiB of tar per layer */
 
+static uint64_t max_layer_bytes;
+
+void store_set_max_layer_bytes(uint64_t bytes)
+{
+        max_layer_bytes = bytes;
+}
+
+uint64_t store_max_layer_bytes(void)
+{
+        return max_layer_bytes ? max_layer_bytes : DEFAULT_MAX_LAYER_BYTES;
+}
+
 /* Every stage of the one-pass pipeline, so they can be freed together. */
 struct pipeline {
         struct st_reader *in_digest; /* hashes the bytes as given */
@@ -66,7 +78,7 @@ static int pipeline_build(struct store *s, const struct store_layer_source *src,
                 p->raw_tee = st_tee_reader_new(cur, p->blob_file);
                 cur = p->raw_tee;
         }
-        uint64_t max = src->max_bytes ? src->max_bytes : DEFAULT_MAX_LAYER_BYTES;
+        uint64_t max = src->max_bytes ? src->max_bytes : store_max_layer_bytes();
         int r = decompress_reader_new(cur, max, &p->decompress, err);
         if (r < 0)
                 return r;
@@ -103,7 +115,7 @@ static int run_extract(struct pipeline *p, const struct store_layer_source *src,
         _cleanup_close_ int dfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return st_error_set_errno(err, -errno, "open '%s'", diff);
-        struct archive_apply_opts o = { .max_bytes = src->max_bytes };
+        struct archive_apply_opts o = { .max_bytes = src->max_bytes ?: store_max_layer_bytes() };
         struct archive_apply_stats stats = { 0 };
         int r = archive_layer_apply(p->tar, dfd, &o, &stats, err);
         if (r < 0)

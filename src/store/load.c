@@ -39,6 +39,11 @@ void store_loaded_free(struct store_loaded *l, size_t n)
 /* Open PATH inside the unpacked archive; never leaves it, whatever links it holds. */
 static int open_in(struct load_ctx *c, const char *path, int *ret_fd, struct st_error **err)
 {
+        /* RESOLVE_IN_ROOT would read "../x" as the archive's own "x": say what is wrong */
+        _cleanup_free_ char *clean = NULL;
+        if (archive_path_clean(path, &clean) < 0 || !*clean)
+                return st_error_set(err, ST_E_UNSAFE, "archive member '%s' is outside the archive",
+                                    path);
         struct open_how how = {
                 .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
@@ -97,10 +102,12 @@ static int unpack(struct load_ctx *c, struct st_reader *in, struct st_error **er
         if (c->dir_fd < 0)
                 return st_error_set_errno(err, -errno, "open '%s'", c->dir);
         struct st_reader *plain = NULL;
-        r = decompress_reader_new(in, 0, &plain, err);
+        r = decompress_reader_new(in, store_max_layer_bytes(), &plain, err);
         if (r < 0)
                 return r;
-        struct archive_apply_opts o = { .no_whiteouts = true, .max_entries = LOAD_MAX_ENTRIES };
+        struct archive_apply_opts o = { .no_whiteouts = true,
+                                        .max_entries = LOAD_MAX_ENTRIES,
+                                        .max_bytes = store_max_layer_bytes() };
         r = archive_layer_apply(plain, c->dir_fd, &o, NULL, err);
         st_reader_free(plain);
         if (r < 0)

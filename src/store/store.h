@@ -262,6 +262,14 @@ struct store_layer_result {
         uint64_t size; /* bytes of regular files in the layer */
 };
 
+/* The process-wide cap on a layer's uncompressed tar when a source sets none: BYTES (0 restores
+ * the default, 64 GiB). Also caps the unpacked archive of store_load. The CLI sets it from
+ * STRATA_MAX_LAYER_SIZE. */
+void store_set_max_layer_bytes(uint64_t bytes);
+
+/* The cap store_set_max_layer_bytes set, or the default. */
+uint64_t store_max_layer_bytes(void);
+
 /* Stream SRC->in in one pass: verify, decompress, hash, (re)compress into a blob, and apply the
  * tar into a staging layer dir that is then committed as a layer. Holds the store lock shared.
  * Nothing is named unless every digest matched; on failure the staging files are removed. */

@@ -80,6 +80,26 @@ TEST(modify_write_reparse)
         ASSERT_STREQ(out, out2);
 }
 
+TEST(history_appended_in_step)
+{
+        /* 10,000 config steps: each adds one entry to the JSON (it used to rebuild it all) */
+        _cleanup_config_ struct image_config *c = image_config_new("2024-01-01T00:00:00Z");
+        for (int i = 0; i < 10000; i++)
+                image_config_add_history(c, i % 1000 ? NULL : DG2, "2024-03-01T00:00:00Z",
+                                         "ENV A=1", NULL, NULL, i % 1000 != 0);
+        json_t *hist = json_object_get(c->root, "history");
+        json_t *ids = json_object_get(json_object_get(c->root, "rootfs"), "diff_ids");
+        ASSERT_EQ(json_array_size(hist), 10000);
+        ASSERT_EQ(json_array_size(ids), 10);
+        ASSERT_TRUE(json_is_true(json_object_get(json_array_get(hist, 1), "empty_layer")));
+        ASSERT_TRUE(!json_object_get(json_array_get(hist, 1000), "empty_layer"));
+        _cleanup_free_ char *out = image_config_write(c);
+        _cleanup_config_ struct image_config *c2 = NULL;
+        ASSERT_OK(image_config_parse(out, strlen(out), &c2, NULL));
+        ASSERT_EQ(c2->n_history, 10000);
+        ASSERT_EQ(strv_length(c2->diff_ids), 10);
+}
+
 TEST(new_config)
 {
         _cleanup_config_ struct image_config *c = image_config_new("2024-01-01T00:00:00Z");
