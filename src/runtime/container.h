@@ -8,8 +8,8 @@
  * hidden verb that calls runtime_container_monitor. Either one copies the output to
  * containers/<id>/log, and when the container ends: `runc delete`, unmount, record the exit
  * status (the state becomes "exited" only after that cleanup), and with AutoRemove remove the
- * container. A container whose process and monitor are both gone is recorded as exited with
- * status 255 and an error saying so (runtime_container_refresh). */
+ * container. A container whose monitor is gone is recorded as exited with status 255 and an
+ * error saying so, its process killed if it still runs (runtime_container_refresh). */
 #pragma once
 
 #include <stdbool.h>
@@ -64,9 +64,9 @@ int runtime_container_start_detached(const struct runtime_host *h, struct store_
 int runtime_container_monitor(const struct runtime_host *h, const char *id, int sync_fd,
                               struct st_error **err);
 
-/* Bring C's recorded state in line with reality: a "running" container whose process is gone
- * and whose monitor is gone too becomes "exited" (255, State.Error says why), its runtime state
- * and mount cleaned up. Returns 1 if C changed. */
+/* Bring C's recorded state in line with reality: a "running" container whose monitor is gone
+ * (nobody can wait for it any more) has its process killed and becomes "exited" (255,
+ * State.Error says why), its runtime state and mount cleaned up. Returns 1 if C changed. */
 int runtime_container_refresh(const struct runtime_host *h, struct store_container *c,
                               struct st_error **err);
 
