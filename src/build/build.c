@@ -11,6 +11,7 @@
 #include "build/build-internal.h"
 #include "image/manifest.h"
 #include "json/json.h"
+#include "runtime/container.h"
 
 #define IGNORE_FILE_MAX DOCKERFILE_IGNORE_MAX_SIZE
 
@@ -463,6 +464,9 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
         int r = build_compression_parse(o->compression, o->compression_level, &b.compression, err);
         if (r < 0)
                 return r;
+        /* the RUN containers of builds that were killed: their processes, mounts and layers */
+        struct runtime_host h = { .store = s, .search_path = o->search_path };
+        (void)runtime_container_reap(&h, BUILD_CONTAINER_IMAGE, NULL);
         r = run(&b, id, err);
         for (size_t i = 0; b.states && i < b.plan->n_stages; i++)
                 build_state_release(&b.states[i]);

@@ -326,3 +326,22 @@ int runtime_container_remove(const struct runtime_host *h, struct store_containe
                 return r;
         return store_container_delete(h->store, c->id, err);
 }
+
+int runtime_container_reap(const struct runtime_host *h, const char *image_name,
+                           struct st_error **err)
+{
+        struct store_container **l = NULL;
+        size_t n = 0;
+        int r = store_container_list(h->store, &l, &n, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                struct store_container *c = l[i];
+                if (!streq(c->image_name, image_name) ||
+                    runtime_pid_alive(c->monitor_pid, c->monitor_start))
+                        continue;
+                (void)runtime_container_remove(h, c, true, NULL);
+        }
+        store_container_list_free(l, n);
+        return 0;
+}
