@@ -441,9 +441,20 @@ int store_container_delete(struct store *s, const char *id, struct st_error **er
         if (rootfs_mounted(dir))
                 return st_error_set(err, ST_E_IN_USE,
                                     "container %.12s: its root filesystem is still mounted", id);
-        int r = store_transaction(s, delete_rows, (void *)id, err);
-        if (r < 0)
+        _cleanup_error_ struct st_error *full = NULL;
+        int r = store_transaction(s, delete_rows, (void *)id, &full);
+        if (r == -ENOSPC) {
+                /* the disk is full (often with what this very container wrote) and the database
+                 * cannot grow its log: free the container's writable layer, then try again */
+                _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
+                (void)rm_rf_at(AT_FDCWD, upper);
+                full = st_error_free(full);
+                r = store_transaction(s, delete_rows, (void *)id, &full);
+        }
+        if (r < 0) {
+                st_error_set(err, r, "%s", st_error_msg(full));
                 return st_error_wrap(err, "remove container %.12s", id);
+        }
         return store_remove_path(s, dir, err);
 }
 
