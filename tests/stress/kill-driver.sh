@@ -4,7 +4,8 @@
 #
 #   OP: pull build load rmi prune sysprune tag runkill
 #   env: STRATA (the binary), STRATA_ROOT (the store, created), WORK (scratch dir, created),
-#        REGISTRY (host:port of a registry strata may push to and pull from; for pull)
+#        REGISTRY (host:port of a registry strata may push to and pull from; for pull),
+#        KD_MB (the size of the random data in the images, default 24: more makes longer runs)
 #
 # Each round undoes OP (so the next attempt does the whole work again), starts it, sleeps a
 # random delay in [0, 1.2 x the time OP took when calibrated], and sends SIGKILL. After the kill:
@@ -24,6 +25,7 @@ WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$WORK"
 export STRATA_CONFIG_DIR=${STRATA_CONFIG_DIR:-$WORK/etc} DOCKER_CONFIG=${DOCKER_CONFIG:-$WORK/docker}
 LOG="$WORK/driver.log"
+MB=${KD_MB:-24}
 KILLED=0
 
 die() {
@@ -70,12 +72,12 @@ setup_common() {
 
 setup_build() {
     mkdir -p "$CTX"
-    head -c $((6 * 1024 * 1024)) /dev/urandom >"$CTX/data1"
-    head -c $((6 * 1024 * 1024)) /dev/urandom >"$CTX/data2"
-    cat >"$CTX/Dockerfile" <<'EOF'
+    head -c $((MB * 256 * 1024)) /dev/urandom >"$CTX/data1"
+    head -c $((MB * 256 * 1024)) /dev/urandom >"$CTX/data2"
+    cat >"$CTX/Dockerfile" <<EOF
 FROM base
 COPY data1 /data/
-RUN mkdir -p /gen && for i in $(seq 1 40); do echo "file $i" > /gen/f$i; done && dd if=/dev/urandom of=/gen/rand bs=1k count=4096 2>/dev/null
+RUN mkdir -p /gen && for i in \$(seq 1 40); do echo "file \$i" > /gen/f\$i; done && dd if=/dev/urandom of=/gen/rand bs=1k count=$((MB * 170)) 2>/dev/null
 COPY data2 /data/
 RUN cp /data/data1 /gen/copy && echo done > /gen/done
 CMD ["cat", "/gen/done"]
@@ -100,7 +102,7 @@ undo_pull() {
 run_pull() { "$STRATA" pull "$REGISTRY/stress/pulled:1"; }
 
 setup_load() {
-    busybox_tar "$WORK/big.tar" 24
+    busybox_tar "$WORK/big.tar" "$MB"
     st import "$WORK/big.tar" big || die "import big failed"
     st save -o "$WORK/big-save.tar" big || die "save failed"
     st rmi big
@@ -120,7 +122,7 @@ redo_rmi() {
 # prune: a dangling image (its tag moved to another) and an unused tagged one
 setup_prune() {
     setup_load
-    busybox_tar "$WORK/other.tar" 8
+    busybox_tar "$WORK/other.tar" $((MB / 3))
 }
 undo_prune() {
     "$STRATA" inspect big >/dev/null 2>&1 || st load -i "$WORK/big-save.tar"
