@@ -62,7 +62,7 @@ static int conf_string(struct conf_parser *p, const char *v, char **ret, struct 
                 if (q == '"' && ch == '\\') {
                         ch = v[++i];
                         ch = ch == 'n' ? '\n' : ch == 't' ? '\t' : ch;
-                        if (!strchr("\"\\\n\t", ch))
+                        if (!ch || !strchr("\"\\\n\t", ch)) /* NUL: ends the text */
                                 break;
                 }
                 out[n++] = ch;
