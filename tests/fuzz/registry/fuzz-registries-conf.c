@@ -9,9 +9,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const domains[] = { "docker.io", "index.docker.io", "localhost",
-                                       "localhost:5000", "127.0.0.1:5000", "example.com",
-                                       "[::1]:5000", "" };
+static const char *const domains[] = { "docker.io",      "index.docker.io",
+                                       "localhost",      "localhost:5000",
+                                       "127.0.0.1:5000", "example.com",
+                                       "[::1]:5000",     "" };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

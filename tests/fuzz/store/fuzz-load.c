@@ -34,8 +34,7 @@ static void tar_put(struct tar *t, const void *p, size_t n)
 }
 
 /* One ustar entry: a regular file, or a directory when DATA is NULL. */
-static void tar_entry(struct tar *t, const char *name, size_t name_len, const char *data,
-                      size_t n)
+static void tar_entry(struct tar *t, const char *name, size_t name_len, const char *data, size_t n)
 {
         char h[512] = { 0 };
         memcpy(h, name, MIN(name_len, (size_t)99));
