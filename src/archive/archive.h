@@ -62,6 +62,13 @@ struct archive_write_stats {
 int archive_layer_write(int dirfd, struct st_writer *out, struct archive_write_stats *ret_stats,
                         struct st_error **err);
 
+/* archive_layer_write with SOURCE_DATE_EPOCH: with EPOCH >= 0, every entry whose mtime is
+ * after EPOCH (seconds) gets EPOCH as mtime, in the tar and on the file in DIRFD itself
+ * (utimensat, links not followed), so that the dir's tree digest matches the tar; older
+ * mtimes stay. EPOCH < 0 is archive_layer_write. */
+int archive_layer_write_clamped(int dirfd, int64_t epoch, struct st_writer *out,
+                                struct archive_write_stats *ret_stats, struct st_error **err);
+
 /* ----- paths inside a root (layer dirs, rootfs, build contexts) ----- */
 
 /* Normalize the tar entry name NAME like Go's path.Clean: empty and "." components dropped, ".."

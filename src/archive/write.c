@@ -29,6 +29,7 @@ struct writer {
         struct hardlink *links;
         size_t n_links;
         char *buf;
+        int64_t epoch; /* mtimes above it are clamped to it (tar and dir); < 0: none */
 };
 
 static la_ssize_t write_cb(struct archive *a, void *u, const void *buf, size_t n)
@@ -77,6 +78,21 @@ static void add_xattrs(int dirfd, const char *name, struct archive_entry *e)
                 if (vn >= 0)
                         archive_entry_xattr_add_entry(e, k, val, (size_t)vn);
         }
+}
+
+/* With an epoch, ST's mtime above it becomes the epoch, in ST and on NAME in DIRFD (so the
+ * layer dir keeps matching its tar: the tree digest has file mtimes). */
+static int clamp_mtime(struct writer *w, int dirfd, const char *name, const char *path,
+                       struct stat *st, struct st_error **err)
+{
+        if (w->epoch < 0 || st->st_mtim.tv_sec < w->epoch ||
+            (st->st_mtim.tv_sec == w->epoch && st->st_mtim.tv_nsec == 0))
+                return 0;
+        struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = w->epoch } };
+        if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+                return st_error_set_errno(err, -errno, "set the mtime of '%s'", path);
+        st->st_mtim = ts[1];
+        return 0;
 }
 
 static int write_plain_entry(struct writer *w, const char *path, const struct stat *st,
@@ -129,6 +145,11 @@ static int write_entry(struct writer *w, int dirfd, const char *name, const char
 {
         struct archive_entry *e = archive_entry_new();
         archive_entry_copy_stat(e, st);
+        /* never in a PAX header (some libarchive versions write them with xattrs or long
+         * names): they change on every read of the file, and the tar must not */
+        archive_entry_unset_atime(e);
+        archive_entry_unset_ctime(e);
+        archive_entry_unset_birthtime(e);
         archive_entry_set_pathname(e, path);
         archive_entry_set_uname(e, NULL);
         archive_entry_set_gname(e, NULL);
@@ -167,6 +188,9 @@ static int write_child(struct writer *w, int dirfd, const char *name, const char
         struct stat st;
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return st_error_set_errno(err, -errno, "stat '%s'", path);
+        int r = clamp_mtime(w, dirfd, name, path, &st, err);
+        if (r < 0)
+                return r;
         if (is_whiteout(&st)) {
                 _cleanup_free_ char *wh = xasprintf("%s.wh.%s", prefix, name);
                 return write_plain_entry(w, wh, &st, err);
@@ -174,7 +198,7 @@ static int write_child(struct writer *w, int dirfd, const char *name, const char
         if (!S_ISDIR(st.st_mode))
                 return write_entry(w, dirfd, name, path, &st, err);
         _cleanup_free_ char *dpath = xasprintf("%s/", path);
-        int r = write_entry(w, dirfd, name, dpath, &st, err);
+        r = write_entry(w, dirfd, name, dpath, &st, err);
         if (r < 0)
                 return r;
         _cleanup_close_ int sub =
@@ -210,7 +234,13 @@ static int walk(struct writer *w, int dirfd, const char *prefix, int depth, stru
 int archive_layer_write(int dirfd, struct st_writer *out, struct archive_write_stats *ret_stats,
                         struct st_error **err)
 {
-        struct writer w = { .out = out, .buf = xmalloc(256 * 1024) };
+        return archive_layer_write_clamped(dirfd, -1, out, ret_stats, err);
+}
+
+int archive_layer_write_clamped(int dirfd, int64_t epoch, struct st_writer *out,
+                                struct archive_write_stats *ret_stats, struct st_error **err)
+{
+        struct writer w = { .out = out, .buf = xmalloc(256 * 1024), .epoch = epoch };
         w.a = archive_write_new();
         archive_write_set_format_pax_restricted(w.a);
         archive_write_set_bytes_in_last_block(w.a, 1);

@@ -165,7 +165,8 @@ int random_hex(char *out, size_t nbytes)
         return 0;
 }
 
-int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode)
+static int write_replace(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+                         bool sync)
 {
         char rnd[17];
         int r = random_hex(rnd, 8);
@@ -177,7 +178,7 @@ int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t le
         if (fd < 0)
                 return -errno;
         r = write_full(fd, buf, len);
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && sync && fsync(fd) < 0)
                 r = -errno;
         if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
                 r = -errno;
@@ -185,11 +186,23 @@ int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t le
                 (void)unlinkat(dirfd, tmp, 0);
                 return r;
         }
+        if (!sync)
+                return 0;
         _cleanup_free_ char *dir = xstrdup(name);
         char *slash = strrchr(dir, '/');
         if (slash)
                 *slash = 0;
         return fsync_dir_at(dirfd, slash ? dir : ".");
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode)
+{
+        return write_replace(dirfd, name, buf, len, mode, true);
+}
+
+int write_file_replace_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode)
+{
+        return write_replace(dirfd, name, buf, len, mode, false);
 }
 
 struct ino_set {

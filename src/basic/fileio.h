@@ -35,6 +35,11 @@ int fsync_dir_at(int dirfd, const char *path);
 /* Write BUF to NAME under DIRFD atomically: temp file, fsync, rename, fsync dir. */
 int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode);
 
+/* Replace NAME under DIRFD with BUF (temp file, rename) without waiting for the disk: readers
+ * see the old or the new content, never a mix; for files rebuilt on every use (a bundle's
+ * config.json), which need not survive a crash. */
+int write_file_replace_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode);
+
 /* Total bytes used by regular files under NAME relative to DIRFD (du-like, st_size based);
  * hardlinked inodes counted once per walk. */
 int disk_usage_at(int dirfd, const char *name, uint64_t *ret_bytes);

@@ -44,6 +44,8 @@ struct builder {
         const char *stage_label; /* "build", "stage-0", or NULL with a single stage */
         size_t step_no, n_steps;
         enum compress_type compression; /* of new layers, from o->compression */
+        int64_t epoch;                  /* SOURCE_DATE_EPOCH, or -1 */
+        char *epoch_time;               /* it as RFC 3339, or NULL */
 };
 
 /* A step's instruction, expanded as the builder needs it. */
@@ -54,6 +56,10 @@ struct build_step {
 
 /* Seconds on a monotonic clock. */
 double build_now(void);
+
+/* The time of a new history entry or config: SOURCE_DATE_EPOCH if set, else now; caller
+ * frees. */
+char *build_time_now(const struct builder *b);
 
 /* Report EV through the callback. */
 void build_emit(struct builder *b, enum build_event_kind kind, const char *text);

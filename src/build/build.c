@@ -22,6 +22,11 @@ double build_now(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+char *build_time_now(const struct builder *b)
+{
+        return b->epoch_time ? xstrdup(b->epoch_time) : image_time_now();
+}
+
 void build_emit(struct builder *b, enum build_event_kind kind, const char *text)
 {
         if (!b->o->progress)
@@ -220,9 +225,9 @@ int build_from_ref(struct builder *b, const char *name, const struct build_state
         return 0;
 }
 
-static int from_scratch(struct build_state *st)
+static int from_scratch(struct builder *b, struct build_state *st)
 {
-        _cleanup_free_ char *now = image_time_now();
+        _cleanup_free_ char *now = build_time_now(b);
         st->cfg = image_config_new(now);
         char *parts[] = { (char *)"scratch", NULL };
         build_cache_key(NULL, parts, st->key);
@@ -250,7 +255,7 @@ static int stage_from(struct builder *b, const struct dockerfile_plan_stage *ps,
         if (ps->base_stage >= 0) {
                 r = state_copy(&b->states[ps->base_stage], st, err);
         } else if (streq(ps->base, "scratch")) {
-                r = from_scratch(st);
+                r = from_scratch(b, st);
         } else {
                 build_step_begin(b, what);
                 r = build_state_from_image(b, ps->base, st, err);
@@ -261,6 +266,14 @@ static int stage_from(struct builder *b, const struct dockerfile_plan_stage *ps,
                 return r;
         if (ps->base_stage >= 0 || streq(ps->base, "scratch"))
                 b->step_no = 1;
+        if (b->epoch_time && ps->base_stage < 0) {
+                /* clamped mtimes and history times: never a layer or image built without it */
+                _cleanup_free_ char *part = xasprintf("source-date-epoch=%s", b->epoch_time);
+                char *parts[] = { part, NULL };
+                char key[DIGEST_STR_LEN + 1];
+                build_cache_key(st->key, parts, key);
+                memcpy(st->key, key, sizeof(key));
+        }
         set_default_path(st);
         return 0;
 }
@@ -417,7 +430,7 @@ static int commit_image(struct builder *b, struct build_state *st, char *ret_id,
                 return tag_all(b, e.image_id, err);
         }
         apply_labels(b, st);
-        _cleanup_free_ char *now = image_time_now();
+        _cleanup_free_ char *now = build_time_now(b);
         json_set_str(st->cfg->root, "created", now);
         free(st->cfg->created);
         st->cfg->created = xstrdup(now);
@@ -459,11 +472,15 @@ static int run(struct builder *b, char *ret_id, struct st_error **err)
 
 int build_image(struct store *s, const struct build_opts *o, char *ret_id, struct st_error **err)
 {
-        struct builder b = { .s = s, .o = o, .context_fd = -1 };
+        struct builder b = { .s = s, .o = o, .context_fd = -1, .epoch = -1 };
         char id[DIGEST_STR_LEN + 1];
         int r = build_compression_parse(o->compression, o->compression_level, &b.compression, err);
+        if (r >= 0)
+                r = build_source_date_epoch(o->build_args, o->envp, &b.epoch, err);
         if (r < 0)
                 return r;
+        if (r > 0)
+                b.epoch_time = image_time_format(b.epoch);
         /* the RUN containers of builds that were killed: their processes, mounts and layers */
         struct runtime_host h = { .store = s, .search_path = o->search_path };
         (void)runtime_container_reap(&h, BUILD_CONTAINER_IMAGE, NULL);
@@ -473,6 +490,7 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
         free(b.states);
         safe_close(b.context_fd);
         free(b.context_real);
+        free(b.epoch_time);
         dockerfile_ignore_free(b.ignore);
         dockerfile_plan_free(b.plan);
         dockerfile_free(b.df);

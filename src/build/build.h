@@ -72,6 +72,13 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
 int build_compression_parse(const char *name, int level, enum compress_type *ret,
                             struct st_error **err);
 
+/* SOURCE_DATE_EPOCH as BuildKit takes it: the last "SOURCE_DATE_EPOCH=N" of BUILD_ARGS (a bare
+ * "SOURCE_DATE_EPOCH" takes ENVP's value), else ENVP's (buildx passes the client's variable
+ * on). Seconds into *RET; returns 1 when set, 0 when unset or empty, ST_E_USAGE when the value
+ * is not a decimal number of seconds. */
+int build_source_date_epoch(char *const *build_args, char *const *envp, int64_t *ret,
+                            struct st_error **err);
+
 /* The next running cache key: sha256 over PARENT, a separator and each of PARTS (a strv). */
 void build_cache_key(const char *parent, char *const *parts, char *ret);
 

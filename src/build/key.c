@@ -1,4 +1,6 @@
 /* Cache keys and history texts: pure string work. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "basic/util.h"
@@ -15,6 +17,30 @@ void build_cache_key(const char *parent, char *const *parts, char *ret)
         }
         digest_ctx_final(c, ret);
         digest_ctx_free(c);
+}
+
+int build_source_date_epoch(char *const *build_args, char *const *envp, int64_t *ret,
+                            struct st_error **err)
+{
+        static const char name[] = "SOURCE_DATE_EPOCH";
+        const size_t n = sizeof(name) - 1;
+        const char *v = NULL;
+        for (char *const *e = envp; e && *e; e++)
+                if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+                        v = *e + n + 1;
+        const char *env = v;
+        for (char *const *a = build_args; a && *a; a++)
+                if (strncmp(*a, name, n) == 0 && ((*a)[n] == '=' || !(*a)[n]))
+                        v = (*a)[n] ? *a + n + 1 : env;
+        if (!v || !*v)
+                return 0;
+        char *end = NULL;
+        errno = 0;
+        long long sec = strtoll(v, &end, 10);
+        if (errno != 0 || *end || sec < 0 || !(*v >= '0' && *v <= '9') || sec > 253402300799LL)
+                return st_error_set(err, ST_E_USAGE, "invalid SOURCE_DATE_EPOCH \"%s\"", v);
+        *ret = sec;
+        return 1;
 }
 
 int build_compression_parse(const char *name, int level, enum compress_type *ret,

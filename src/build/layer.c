@@ -83,11 +83,11 @@ int build_commit_upper(struct builder *b, struct build_state *st, const char *up
         const char *parent = st->n_layers ? st->layers[st->n_layers - 1].chain_id : NULL;
         char key[DIGEST_STR_LEN + 1];
         build_layer_key(step_key, b->compression, b->o->compression_level, key);
-        int r = store_layer_from_dir(b->s, upper, parent, b->compression, b->o->compression_level,
-                                     &e.layer, err);
+        int r = store_layer_from_dir_clamped(b->s, upper, parent, b->compression,
+                                             b->o->compression_level, b->epoch, &e.layer, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *now = image_time_now();
+        _cleanup_free_ char *now = build_time_now(b);
         snprintf(e.created, sizeof(e.created), "%s", now);
         r = store_build_cache_put(b->s, key, &e, created_by, err);
         if (r < 0)

@@ -9,9 +9,9 @@
 #include "build/build-internal.h"
 #include "json/json.h"
 
-static void history(struct build_state *st, const char *created_by)
+static void history(struct builder *b, struct build_state *st, const char *created_by)
 {
-        _cleanup_free_ char *now = image_time_now();
+        _cleanup_free_ char *now = build_time_now(b);
         image_config_add_history(st->cfg, NULL, now, created_by, NULL, "buildkit.dockerfile.v0",
                                  true);
 }
@@ -25,9 +25,9 @@ static void advance(struct build_state *st, const char *text)
 }
 
 /* Record a config step: its history entry and its effect on the key. */
-static void record(struct build_state *st, const char *created_by)
+static void record(struct builder *b, struct build_state *st, const char *created_by)
 {
-        history(st, created_by);
+        history(b, st, created_by);
         advance(st, created_by);
 }
 
@@ -111,7 +111,7 @@ static int do_env(struct builder *b, struct build_state *st,
         }
         _cleanup_free_ char *text = join_words(done);
         _cleanup_free_ char *cb = xasprintf("ENV %s", text);
-        record(st, cb);
+        record(b, st, cb);
         return 0;
 }
 
@@ -184,7 +184,7 @@ static int do_label(struct builder *b, struct build_state *st,
         }
         _cleanup_free_ char *text = join_words(kv);
         _cleanup_free_ char *cb = xasprintf("LABEL %s", text);
-        record(st, cb);
+        record(b, st, cb);
         return 0;
 }
 
@@ -225,7 +225,7 @@ static int do_expose(struct builder *b, struct build_state *st,
         qsort(keys, strv_length(keys), sizeof(char *), build_strcmp_ptr);
         _cleanup_free_ char *text = join_words(keys);
         _cleanup_free_ char *cb = xasprintf("EXPOSE map[%s]", text);
-        record(st, cb);
+        record(b, st, cb);
         return 0;
 }
 
@@ -239,7 +239,7 @@ static int do_simple(struct builder *b, struct build_state *st,
                 return r;
         json_set_str(config(st), field, v);
         _cleanup_free_ char *cb = xasprintf("%s %s", dockerfile_kind_to_string(in->kind), v);
-        record(st, cb);
+        record(b, st, cb);
         return 0;
 }
 
@@ -259,7 +259,7 @@ static int do_workdir(struct builder *b, struct build_state *st,
         _cleanup_free_ char *cb = xasprintf("WORKDIR %s", abs);
         build_step_begin(b, cb);
         json_set_str(config(st), "WorkingDir", abs);
-        record(st, cb);
+        record(b, st, cb);
         build_emit(b, BUILD_EVENT_DONE, NULL);
         return 0;
 }
@@ -276,7 +276,7 @@ static int do_volume(struct builder *b, struct build_state *st,
                 json_object_set_new(vols, *p, json_object());
         _cleanup_free_ char *text = build_go_strv(w);
         _cleanup_free_ char *cb = xasprintf("VOLUME %s", text);
-        record(st, cb);
+        record(b, st, cb);
         return 0;
 }
 
@@ -327,7 +327,7 @@ static int do_cmd(struct builder *b, struct build_state *st,
                 st->cfg->cmd_set = true;
         _cleanup_free_ char *q = build_go_quote_strv(l);
         _cleanup_free_ char *cb = xasprintf("%s %s", entry ? "ENTRYPOINT" : "CMD", q);
-        record(st, cb);
+        record(b, st, cb);
         return 0;
 }
 
@@ -343,7 +343,7 @@ static int do_shell(struct builder *b, struct build_state *st,
         json_object_set_new(config(st), "Shell", strv_json(in->args));
         _cleanup_free_ char *text = build_go_strv(in->args);
         _cleanup_free_ char *cb = xasprintf("SHELL %s", text);
-        record(st, cb);
+        record(b, st, cb);
         return 0;
 }
 
@@ -391,7 +391,7 @@ static int do_healthcheck(struct builder *b, struct build_state *st,
         }
         _cleanup_free_ char *text = json_dump_compact(hc);
         _cleanup_free_ char *cb = xasprintf("HEALTHCHECK %s", text);
-        record(st, cb);
+        record(b, st, cb);
         return 0;
 }
 
@@ -407,7 +407,7 @@ static int do_onbuild(struct builder *b, struct build_state *st,
         }
         json_array_append_new(ob, json_string(t));
         _cleanup_free_ char *cb = xasprintf("ONBUILD %s", t);
-        record(st, cb);
+        record(b, st, cb);
         return 0;
 }
 
@@ -419,7 +419,7 @@ static int do_maintainer(struct builder *b, struct build_state *st,
         free(st->cfg->author);
         st->cfg->author = xstrdup(in->args[0] ?: "");
         _cleanup_free_ char *cb = xasprintf("MAINTAINER %s", in->args[0] ?: "");
-        record(st, cb);
+        record(b, st, cb);
         return 0;
 }
 

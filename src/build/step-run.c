@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "basic/fileio.h"
@@ -231,26 +232,52 @@ static char **stub_list(char *const *targets)
         return l;
 }
 
-/* Remove what only the runtime's mount points put into UPPER (files and dirs that no lower
- * layer has and that are empty), as BuildKit does. */
+/* Whether the topmost lower layer that has PATH has it; its stat into *RET then. A stat
+ * error other than ENOENT counts as present (the stub is kept). */
+static bool lower_stat(struct builder *b, const struct build_state *st, const char *path,
+                       struct stat *ret)
+{
+        for (size_t k = st->n_layers; k-- > 0;) {
+                _cleanup_free_ char *d = store_layer_diff_path(b->s, st->layers[k].chain_id);
+                _cleanup_free_ char *p = xasprintf("%s/%s", d, path);
+                if (lstat(p, ret) == 0)
+                        return true;
+                if (errno != ENOENT) {
+                        *ret = (struct stat){ 0 };
+                        return true;
+                }
+        }
+        return false;
+}
+
+static bool is_opaque_dir(int dirfd, const char *name)
+{
+        _cleanup_close_ int fd =
+                openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        char v[2] = { 0 };
+        return fd < 0 ||
+               (fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y');
+}
+
+/* Remove what only the runtime's mount points put into UPPER, as BuildKit does: files and
+ * dirs that no lower layer has and that are empty, and dirs a lower layer has that overlay
+ * only copied up to hold such a stub (empty, not opaque, same mode and owner as below). */
 static void clean_stubs(struct builder *b, const struct build_state *st, const char *upper,
                         char *const *targets)
 {
         _cleanup_strv_ char **stubs = stub_list(targets);
         _cleanup_close_ int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         for (size_t i = 0; ufd >= 0 && stubs[i]; i++) {
-                struct stat sb;
+                struct stat sb, lb;
                 if (fstatat(ufd, stubs[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
-                bool in_lower = false;
-                for (size_t k = 0; k < st->n_layers && !in_lower; k++) {
-                        _cleanup_free_ char *d =
-                                store_layer_diff_path(b->s, st->layers[k].chain_id);
-                        _cleanup_free_ char *p = xasprintf("%s/%s", d, stubs[i]);
-                        in_lower = access(p, F_OK) == 0 || errno != ENOENT;
-                }
-                if (in_lower)
+                if (lower_stat(b, st, stubs[i], &lb)) {
+                        if (S_ISDIR(sb.st_mode) && S_ISDIR(lb.st_mode) &&
+                            sb.st_mode == lb.st_mode && sb.st_uid == lb.st_uid &&
+                            sb.st_gid == lb.st_gid && !is_opaque_dir(ufd, stubs[i]))
+                                (void)unlinkat(ufd, stubs[i], AT_REMOVEDIR); /* only if empty */
                         continue;
+                }
                 if (S_ISREG(sb.st_mode) && sb.st_size == 0)
                         (void)unlinkat(ufd, stubs[i], 0);
                 else if (S_ISDIR(sb.st_mode))

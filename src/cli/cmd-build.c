@@ -10,6 +10,7 @@
 #include "basic/log.h"
 #include "basic/util.h"
 #include "build/build.h"
+#include "cli/build-tty.h"
 #include "cli/cli.h"
 #include "cli/remote.h"
 #include "dockerfile/dockerfile.h"
@@ -24,6 +25,8 @@ struct build_args {
         const char *iidfile;
         const char *compression_level;
         bool quiet;
+        const char *progress; /* --progress: auto (NULL), plain, tty, quiet */
+        struct build_tty *tty;
         bool pull_always; /* --pull: pull base images even when present */
         struct cli *cli;
         unsigned last_id;
@@ -31,6 +34,7 @@ struct build_args {
 
 static void release(struct build_args *a)
 {
+        build_tty_free(a->tty);
         strv_free(a->tags);
         strv_free(a->build_args);
         strv_free(a->labels);
@@ -75,6 +79,7 @@ static int on_flag(int opt, const char *arg, void *userdata)
                 return 0;
         case 'P':
                 a->quiet = a->quiet || streq(arg, "quiet");
+                a->progress = arg;
                 return streq(arg, "auto") || streq(arg, "plain") || streq(arg, "tty") ||
                                        streq(arg, "quiet")
                                ? 0
@@ -134,12 +139,33 @@ static int check_compression(struct build_args *a)
 static int ensure_image(void *userdata, const char *name, struct st_error **err)
 {
         struct build_args *a = userdata;
-        return cli_image_ensure(a->cli, name, a->pull_always ? "always" : "missing", err);
+        if (a->tty)
+                build_tty_suspend(a->tty); /* the pull prints its own progress */
+        int r = cli_image_ensure(a->cli, name, a->pull_always ? "always" : "missing", err);
+        if (a->tty)
+                build_tty_resume(a->tty);
+        return r;
+}
+
+/* --progress tty, or auto with stderr on a terminal (not TERM=dumb): the live view. */
+static bool want_tty(const struct build_args *a)
+{
+        if (a->quiet)
+                return false;
+        if (a->progress && streq(a->progress, "tty"))
+                return true;
+        const char *term = getenv("TERM");
+        return (!a->progress || streq(a->progress, "auto")) && isatty(STDERR_FILENO) &&
+               !secure_getenv("STRATA_NO_TTY") && !(term && streq(term, "dumb"));
 }
 
 static void progress(void *userdata, const struct build_event *ev)
 {
         struct build_args *a = userdata;
+        if (a->tty) {
+                build_tty_event(a->tty, ev);
+                return;
+        }
         if (ev->kind == BUILD_EVENT_WARNING) {
                 fprintf(stderr, "%s\n", ev->text);
                 return;
@@ -193,6 +219,17 @@ static int write_iidfile(const char *path, const char *id)
         return r;
 }
 
+static void print_tty_result(struct build_args *a, const char *id)
+{
+        _cleanup_free_ char *w = xasprintf(" => => writing image %s done", id);
+        build_tty_print(a->tty, " => exporting to image");
+        build_tty_print(a->tty, w);
+        STRV_FOREACH(t, a->tags) {
+                _cleanup_free_ char *n = xasprintf(" => => naming to %s done", *t);
+                build_tty_print(a->tty, n);
+        }
+}
+
 static int do_build(struct cli *c, struct build_args *a, const char *context)
 {
         _cleanup_free_ char *buf = NULL, *path = NULL;
@@ -210,6 +247,13 @@ static int do_build(struct cli *c, struct build_args *a, const char *context)
         a->o.dockerfile_path = path;
         a->o.dockerfile = buf;
         a->o.dockerfile_len = len;
+        /* buildx passes the client's SOURCE_DATE_EPOCH on as the build arg */
+        bool has_epoch = false;
+        STRV_FOREACH(b, a->build_args)
+                has_epoch = has_epoch || streq(*b, "SOURCE_DATE_EPOCH") ||
+                            startswith(*b, "SOURCE_DATE_EPOCH=");
+        if (!has_epoch && getenv("SOURCE_DATE_EPOCH"))
+                strv_push(&a->build_args, "SOURCE_DATE_EPOCH");
         a->o.build_args = a->build_args;
         a->o.envp = environ;
         a->o.labels = a->labels;
@@ -223,14 +267,21 @@ static int do_build(struct cli *c, struct build_args *a, const char *context)
         a->cli = c;
         char id[DIGEST_STR_LEN + 1];
         _cleanup_error_ struct st_error *err = NULL;
-        if (build_image(c->store, &a->o, id, &err) < 0)
+        if (want_tty(a))
+                a->tty = build_tty_new(stderr);
+        r = build_image(c->store, &a->o, id, &err);
+        if (a->tty)
+                build_tty_finish(a->tty, r >= 0);
+        if (r < 0)
                 return cli_fail(err);
         if (a->quiet)
                 printf("%s\n", id);
+        else if (a->tty)
+                print_tty_result(a, id);
         else
                 fprintf(stderr, "#%u writing image %s done\n", a->last_id + 1, id);
         STRV_FOREACH(t, a->tags)
-                if (!a->quiet)
+                if (!a->quiet && !a->tty)
                         fprintf(stderr, "#%u naming to %s done\n", a->last_id + 1, *t);
         if (a->iidfile && write_iidfile(a->iidfile, id) < 0)
                 return EXIT_FAIL;

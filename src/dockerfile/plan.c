@@ -106,9 +106,10 @@ bool dockerfile_plan_is_proxy_arg(const char *name)
 
 static bool is_predefined(const char *name)
 {
-        static const char *const names[] = { "TARGETPLATFORM", "TARGETOS",      "TARGETARCH",
-                                             "TARGETVARIANT",  "BUILDPLATFORM", "BUILDOS",
-                                             "BUILDARCH",      "BUILDVARIANT" };
+        static const char *const names[] = {
+                "TARGETPLATFORM", "TARGETOS",  "TARGETARCH",   "TARGETVARIANT",    "BUILDPLATFORM",
+                "BUILDOS",        "BUILDARCH", "BUILDVARIANT", "SOURCE_DATE_EPOCH"
+        };
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if (streq(name, names[i]))
                         return true;

@@ -67,6 +67,10 @@ int image_config_apply_change(struct image_config *c, const char *change, struct
  * Go's RFC3339Nano ("2026-11-27T21:08:58.1234567Z"); caller frees. */
 char *image_time_now(void);
 
+/* SEC (seconds since the epoch) as RFC 3339 in UTC without a fraction
+ * ("2023-01-01T00:00:00Z"), as BuildKit writes SOURCE_DATE_EPOCH; caller frees. */
+char *image_time_format(int64_t sec);
+
 /* Parse an RFC 3339 time ("T" and "Z" in either case, any fraction, "Z" or "+hh:mm") into
  * seconds since the epoch; -EINVAL if malformed or out of range (Feb 30, 24:00). */
 int image_time_parse(const char *s, int64_t *ret_sec);

@@ -7,6 +7,16 @@
 #include "basic/util.h"
 #include "image/config.h"
 
+char *image_time_format(int64_t sec)
+{
+        time_t t = (time_t)sec;
+        struct tm tm;
+        char date[64];
+        if (!gmtime_r(&t, &tm) || !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm))
+                abort();
+        return xstrdup(date);
+}
+
 char *image_time_now(void)
 {
         struct timespec ts;

@@ -39,11 +39,14 @@ static uint64_t now_usec(void)
 int registry_ctx_new(const struct registry_ctx_opts *o, struct registry_ctx **ret,
                      struct st_error **err)
 {
+        int r = registry_curl_load(err);
+        if (r < 0)
+                return r;
         pthread_once(&curl_once, curl_init);
         const char *dir = o->config_dir ?: "/etc/strata";
         _cleanup_free_ char *conf_path = xasprintf("%s/registries.conf", dir);
         struct registry_conf *conf = NULL;
-        int r = registry_conf_load(conf_path, &conf, err);
+        r = registry_conf_load(conf_path, &conf, err);
         if (r < 0)
                 return r;
         struct registry_ctx *ctx = xcalloc(1, sizeof(*ctx));

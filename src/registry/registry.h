@@ -35,6 +35,9 @@ struct registry_ctx_opts {
 
 struct registry_ctx;
 
+/* Loads libcurl (once per process; strata does not link it); 0, or an error saying why not. */
+int registry_curl_load(struct st_error **err);
+
 /* A context for this process's registry work: loads CONFIG_DIR/registries.conf. Tokens are
  * cached in it per registry and scope. Caller frees with registry_ctx_free. */
 int registry_ctx_new(const struct registry_ctx_opts *o, struct registry_ctx **ret,

@@ -184,8 +184,9 @@ int runtime_oci_error_code(const char *msg)
 static int failed(const char *verb, const char *log, int status, struct st_error **err)
 {
         _cleanup_free_ char *msg = log_error_msg(log);
-        int code = streq(verb, "create") || streq(verb, "exec") ? runtime_oci_error_code(msg)
-                                                                : ST_E_RUNTIME;
+        int code = streq(verb, "create") || streq(verb, "run") || streq(verb, "exec")
+                           ? runtime_oci_error_code(msg)
+                           : ST_E_RUNTIME;
         if (msg)
                 return st_error_set(err, code, "OCI runtime %s failed: %s", verb, msg);
         return st_error_set(err, code, "OCI runtime %s failed (exit status %d)", verb, status);
@@ -195,7 +196,10 @@ int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_cr
                        struct st_error **err)
 {
         (void)truncate(c->log, 0);
-        _cleanup_strv_ char **argv = base_argv(rt, c->log, "create");
+        const char *verb = c->start ? "run" : "create";
+        _cleanup_strv_ char **argv = base_argv(rt, c->log, verb);
+        if (c->start)
+                strv_push(&argv, "--detach");
         strv_push(&argv, "--bundle");
         strv_push(&argv, c->bundle);
         strv_push(&argv, "--pid-file");
@@ -210,7 +214,7 @@ int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_cr
         if (r < 0)
                 return st_error_set_errno(err, r, "run '%s'", rt->path);
         if (status != 0)
-                return failed("create", c->log, status, err);
+                return failed(verb, c->log, status, err);
         return 0;
 }
 
@@ -235,20 +239,6 @@ int runtime_oci_exec(const struct runtime_oci *rt, const struct runtime_oci_exec
                 return st_error_set_errno(err, r, "run '%s'", rt->path);
         if (status != 0)
                 return failed("exec", e->log, status, err);
-        return 0;
-}
-
-int runtime_oci_start(const struct runtime_oci *rt, const char *id, const char *log,
-                      struct st_error **err)
-{
-        _cleanup_strv_ char **argv = base_argv(rt, log, "start");
-        strv_push(&argv, id);
-        int status = 0;
-        int r = spawn_wait(rt, argv, (int[]){ -1, -1, -1 }, &status);
-        if (r < 0)
-                return st_error_set_errno(err, r, "run '%s'", rt->path);
-        if (status != 0)
-                return failed("start", log, status, err);
         return 0;
 }
 

@@ -30,9 +30,11 @@ struct runtime_oci_create {
         const char *console_socket; /* with process.terminal: where the pty master is sent */
         const char *log;            /* the runtime's JSON log for this container */
         int stdio[3];               /* the container's stdin, stdout, stderr (-1: /dev/null) */
+        bool start;                 /* `run --detach`: create and start in one runtime process */
 };
 
-/* `runtime create`: the container exists, its process waits for start. An exec failure of the
+/* `runtime create` (the container exists, its process waits for start) or, with START,
+ * `runtime run --detach` (its process runs when this returns). An exec failure of the
  * command is ST_E_CMD_NOT_FOUND or ST_E_CMD_CANNOT_INVOKE (Docker's 127 and 126), any other
  * failure ST_E_RUNTIME. */
 int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_create *c,
@@ -52,10 +54,6 @@ struct runtime_oci_exec {
  * ST_E_CMD_NOT_FOUND or ST_E_CMD_CANNOT_INVOKE, any other failure ST_E_RUNTIME. */
 int runtime_oci_exec(const struct runtime_oci *rt, const struct runtime_oci_exec *e,
                      struct st_error **err);
-
-/* `runtime start ID`: the container's process runs its command. */
-int runtime_oci_start(const struct runtime_oci *rt, const char *id, const char *log,
-                      struct st_error **err);
 
 /* `runtime kill ID SIG`. ST_E_NOT_RUNNING if the container is not running. */
 int runtime_oci_kill(const struct runtime_oci *rt, const char *id, int sig, struct st_error **err);

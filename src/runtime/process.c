@@ -171,7 +171,7 @@ static int write_process(struct xproc *x, const struct runtime_exec_options *o,
                 return r;
         _cleanup_free_ char *text = json_dump_pretty(proc);
         _cleanup_free_ char *path = xasprintf("%s/%s.json", x->dir, x->name);
-        r = write_file_atomic_at(AT_FDCWD, path, text, strlen(text), 0600);
+        r = write_file_replace_at(AT_FDCWD, path, text, strlen(text), 0600);
         if (r < 0)
                 return st_error_set_errno(err, r, "write '%s'", path);
         return 0;

@@ -407,7 +407,15 @@ int store_container_update(struct store *s, const struct store_container *c, str
         sqlite3_bind_int64(st, 8, c->started_at);
         sqlite3_bind_int64(st, 9, c->finished_at);
         db_bind_text(st, 10, c->id);
+        /* A container's run state means nothing after a power loss (every process is gone and
+         * `ps` refreshes it), so its change is not waited for on disk: in WAL mode, synchronous
+         * NORMAL still commits atomically and in order, it only skips the fsync. */
+        bool lazy = sqlite3_get_autocommit(s->db);
+        if (lazy)
+                (void)sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
         r = db_step_done(s, st, err);
+        if (lazy)
+                (void)sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
         if (r < 0)
                 return st_error_wrap(err, "record the state of container %.12s", c->id);
         if (sqlite3_changes(s->db) == 0)

@@ -223,6 +223,12 @@ int db_open(struct store *s, struct st_error **err)
         if (rc != SQLITE_OK)
                 return db_error(s, rc, "open", err);
         sqlite3_busy_timeout(s->db, 60000);
+        /* Keep the WAL and its index between processes: the last close neither checkpoints
+         * (two fsyncs and a rewrite of the pages per command) nor deletes them, so the next
+         * command does not rebuild them. Writers still checkpoint every 1000 pages. */
+        int one = 1;
+        (void)sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+        (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
         int r = db_exec(s,
                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                         " PRAGMA foreign_keys=ON;",

@@ -45,7 +45,11 @@ static int exec_bind(struct store *s, const char *sql, const char *a, const char
 
 static int set_tag(struct store *s, const char *ref, const char *id, struct st_error **err)
 {
-        return exec_bind(s, "INSERT OR REPLACE INTO tags (name, image_id, added) VALUES (?, ?, ?)",
+        /* a tag already on the image is left alone: no write, no fsync */
+        return exec_bind(s,
+                         "INSERT INTO tags (name, image_id, added) VALUES (?, ?, ?)"
+                         " ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id,"
+                         " added = excluded.added WHERE image_id != excluded.image_id",
                          ref, id, (int64_t)time(NULL), err);
 }
 

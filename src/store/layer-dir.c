@@ -24,7 +24,7 @@ static const char *layer_media_type(enum compress_type type)
 }
 
 /* Write DIRFD as tar → diffID → compressor → blob file at TMP; fills RES's digests and sizes. */
-static int write_blob(int dirfd, int blob_fd, enum compress_type type, int level,
+static int write_blob(int dirfd, int blob_fd, enum compress_type type, int level, int64_t epoch,
                       struct store_layer_result *res, struct st_error **err)
 {
         struct st_writer *file = st_fd_writer_new(blob_fd);
@@ -32,7 +32,7 @@ static int write_blob(int dirfd, int blob_fd, enum compress_type type, int level
         struct st_writer *gz = compress_writer_new(type, level, blob);
         struct st_writer *tar = digest_writer_new(gz);
         struct archive_write_stats stats = { 0 };
-        int r = archive_layer_write(dirfd, tar, &stats, err);
+        int r = archive_layer_write_clamped(dirfd, epoch, tar, &stats, err);
         if (r >= 0) {
                 r = st_writer_close(gz);
                 if (r < 0)
@@ -88,6 +88,13 @@ int store_layer_from_dir(struct store *s, const char *dir, const char *parent,
                          enum compress_type type, int level, struct store_layer_result *ret,
                          struct st_error **err)
 {
+        return store_layer_from_dir_clamped(s, dir, parent, type, level, -1, ret, err);
+}
+
+int store_layer_from_dir_clamped(struct store *s, const char *dir, const char *parent,
+                                 enum compress_type type, int level, int64_t epoch,
+                                 struct store_layer_result *ret, struct st_error **err)
+{
         if (type < 0 || type >= _COMPRESS_MAX) {
                 (void)rm_rf_at(AT_FDCWD, dir);
                 return st_error_set(err, ST_E_UNSUPPORTED, "unknown layer compression %d",
@@ -103,7 +110,7 @@ int store_layer_from_dir(struct store *s, const char *dir, const char *parent,
         if (r >= 0 && dfd < 0)
                 r = st_error_set_errno(err, -errno, "open '%s'", dir);
         if (r >= 0)
-                r = write_blob(dfd, blob_fd, type, level, &res, err);
+                r = write_blob(dfd, blob_fd, type, level, epoch, &res, err);
         if (r >= 0) {
                 store_chain_id(parent, res.diff_id, res.chain_id);
                 r = store_blob_commit(s, blob_tmp, res.digest, err);

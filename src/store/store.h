@@ -314,6 +314,12 @@ int store_layer_from_dir(struct store *s, const char *dir, const char *parent,
                          enum compress_type type, int level, struct store_layer_result *ret,
                          struct st_error **err);
 
+/* store_layer_from_dir with SOURCE_DATE_EPOCH: EPOCH >= 0 clamps mtimes after it to it, in
+ * the tar and in DIR (archive_layer_write_clamped); EPOCH < 0 is store_layer_from_dir. */
+int store_layer_from_dir_clamped(struct store *s, const char *dir, const char *parent,
+                                 enum compress_type type, int level, int64_t epoch,
+                                 struct store_layer_result *ret, struct st_error **err);
+
 /* ----- containers -----
  * A container is a row (its run configuration as JSON, its state) and a directory
  * ROOT/containers/<id>/ holding upper/ and work/ (the writable layer), merged/ (the mounted

@@ -68,7 +68,7 @@ make_busybox_tar() {
 # store_snapshot : a listing of the store that changes when anything in it does.
 store_snapshot() {
     (cd "$STRATA_ROOT" && find . -path ./tmp -prune -o -path ./lock -prune -o \
-        -printf '%p %y %s %m\n' 2>/dev/null | grep -v -e 'strata.db-wal' -e 'strata.db-shm' |
+        -printf '%p %y %s %m\n' 2>/dev/null | grep -v -e 'strata.db' |
         sort; sqlite3 strata.db .dump 2>/dev/null | md5sum)
 }
 

@@ -86,3 +86,29 @@ TEST(layer_key_mixes_in_the_compression)
         build_layer_key(k, COMPRESS_NONE, 0, b);
         ASSERT_TRUE(!streq(a, b) && !streq(b, k));
 }
+
+TEST(source_date_epoch_build_arg_wins_over_env)
+{
+        int64_t t = -1;
+        char *env[] = { (char *)"PATH=/bin", (char *)"SOURCE_DATE_EPOCH=100", NULL };
+        char *args[] = { (char *)"A=1", (char *)"SOURCE_DATE_EPOCH=200", NULL };
+        char *bare[] = { (char *)"SOURCE_DATE_EPOCH", NULL };
+        char *empty[] = { (char *)"SOURCE_DATE_EPOCH=", NULL };
+        char *bad[] = { (char *)"SOURCE_DATE_EPOCH=12x", NULL };
+        char *neg[] = { (char *)"SOURCE_DATE_EPOCH=-5", NULL };
+        ASSERT_EQ(build_source_date_epoch(NULL, NULL, &t, NULL), 0);
+        ASSERT_EQ(t, -1);
+        ASSERT_EQ(build_source_date_epoch(NULL, env, &t, NULL), 1);
+        ASSERT_EQ(t, 100);
+        ASSERT_EQ(build_source_date_epoch(args, env, &t, NULL), 1);
+        ASSERT_EQ(t, 200);
+        ASSERT_EQ(build_source_date_epoch(bare, env, &t, NULL), 1);
+        ASSERT_EQ(t, 100);
+        t = -1;
+        ASSERT_EQ(build_source_date_epoch(bare, NULL, &t, NULL), 0);
+        ASSERT_EQ(build_source_date_epoch(empty, env, &t, NULL), 0);
+        ASSERT_EQ(t, -1);
+        ASSERT_ERR(build_source_date_epoch(bad, NULL, &t, NULL), ST_E_USAGE);
+        ASSERT_ERR(build_source_date_epoch(neg, NULL, &t, NULL), ST_E_USAGE);
+        ASSERT_EQ(t, -1);
+}

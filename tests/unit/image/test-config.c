@@ -319,3 +319,14 @@ TEST(times)
         ASSERT_TRUE(endswith(now, "Z"));
         ASSERT_TRUE(!strchr(now, '.') || !endswith(now, "0Z")); /* Go trims zeros */
 }
+
+TEST(time_format_is_rfc3339_without_fraction)
+{
+        _cleanup_free_ char *a = image_time_format(0);
+        ASSERT_STREQ(a, "1970-01-01T00:00:00Z");
+        _cleanup_free_ char *b = image_time_format(1700000000);
+        ASSERT_STREQ(b, "2023-11-14T22:13:20Z");
+        int64_t t = 0;
+        ASSERT_OK(image_time_parse(b, &t));
+        ASSERT_EQ(t, 1700000000);
+}

@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <ftw.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -8,6 +9,7 @@
 #include "archive/archive.h"
 #include "basic/fileio.h"
 #include "basic/util.h"
+#include "digest/digest.h"
 #include "image/manifest.h"
 #include "store/store.h"
 #include "tap.h"
@@ -165,4 +167,73 @@ TEST(layer_from_dir_compresses_as_asked)
                 ASSERT_EQ(pread(bfd, head, sizeof(head), 0), (ssize_t)sizeof(head));
                 ASSERT_TRUE(memcmp(head, cases[i].magic, cases[i].magic_len) == 0);
         }
+}
+
+TEST(layer_write_clamps_mtimes_after_the_epoch)
+{
+        _cleanup_free_ char *upper = xasprintf("%s/upper-clamp", tap_tmpdir);
+        ASSERT_OK(make_upper_fixed(upper)); /* every mtime 1000000000 */
+        _cleanup_free_ char *newer = xasprintf("%s/etc/hosts", upper);
+        const struct timespec late[2] = { { 2000000000, 5 }, { 2000000000, 5 } };
+        ASSERT_OK(utimensat(AT_FDCWD, newer, late, AT_SYMLINK_NOFOLLOW));
+        _cleanup_close_ int d = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *out = xasprintf("%s/clamp.tar", tap_tmpdir);
+        _cleanup_close_ int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        struct st_writer *w = st_fd_writer_new(fd);
+        _cleanup_error_ struct st_error *e = NULL;
+        ASSERT_OK_E(archive_layer_write_clamped(d, 1500000000, w, NULL, &e), e);
+        st_writer_free(w);
+        struct stat st;
+        ASSERT_OK(stat(newer, &st)); /* the dir is clamped too */
+        ASSERT_EQ(st.st_mtim.tv_sec, 1500000000);
+        ASSERT_EQ(st.st_mtim.tv_nsec, 0);
+        _cleanup_free_ char *older = xasprintf("%s/etc", upper);
+        ASSERT_OK(stat(older, &st)); /* older than the epoch: kept */
+        ASSERT_EQ(st.st_mtim.tv_sec, 1000000000);
+        _cleanup_free_ char *cmd =
+                xasprintf("TZ=UTC tar --full-time -tvf %s > %s/clamp.list", out, tap_tmpdir);
+        FILE *p = popen(cmd, "r");
+        ASSERT_TRUE(p && pclose(p) == 0);
+        _cleanup_free_ char *list = NULL;
+        _cleanup_close_ int dd = open(tap_tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_OK(read_full_file_at(dd, "clamp.list", 1 << 20, &list, NULL));
+        ASSERT_TRUE(strstr(list, "2017-07-14 02:40:00 etc/hosts\n") != NULL);
+        ASSERT_TRUE(strstr(list, "2001-09-09 01:46:40 etc/\n") != NULL);
+}
+
+/* The sha256 of DIR written as a tar. */
+static void tar_digest(const char *dir, char *ret)
+{
+        _cleanup_close_ int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *out = xasprintf("%s/atime.tar", tap_tmpdir);
+        _cleanup_close_ int fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        struct st_writer *w = st_fd_writer_new(fd);
+        _cleanup_error_ struct st_error *e = NULL;
+        if (archive_layer_write(d, w, NULL, &e) < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
+            digest_fd(fd, ret, NULL, &e) < 0)
+                ret[0] = 0;
+        st_writer_free(w);
+}
+
+TEST(layer_write_leaves_atime_and_ctime_out_of_pax_headers)
+{
+        _cleanup_free_ char *upper = xasprintf("%s/upper-atime", tap_tmpdir);
+        ASSERT_OK(make_upper_fixed(upper));
+        /* a long name and an xattr make libarchive write a PAX header for the entry */
+        char name[160];
+        memset(name, 'n', sizeof(name) - 1);
+        name[sizeof(name) - 1] = 0;
+        _cleanup_free_ char *f = xasprintf("%s/%s", upper, name);
+        _cleanup_close_ int fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ASSERT_TRUE(fd >= 0);
+        (void)fsetxattr(fd, "user.k", "v", 1, 0); /* tmpfs may refuse user xattrs */
+        const struct timespec t[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+        ASSERT_OK(futimens(fd, t));
+        char a[DIGEST_STR_LEN + 1], b[DIGEST_STR_LEN + 1];
+        tar_digest(upper, a);
+        const struct timespec later[2] = { { 1500000000, 7 }, { UTIME_OMIT, UTIME_OMIT } };
+        ASSERT_OK(futimens(fd, later)); /* a new atime, and so a new ctime */
+        tar_digest(upper, b);
+        ASSERT_TRUE(a[0] != 0);
+        ASSERT_STREQ(a, b);
 }
