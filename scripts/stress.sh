@@ -16,15 +16,15 @@ CONC=${STRESS_CONC_ROUNDS:-30}
 FUZZ_SECONDS=${STRESS_FUZZ_SECONDS:-1800}
 OPS=${STRESS_OPS:-pull build load rmi prune sysprune tag runkill}
 STRATA="$top/$BUILD/strata"
-WORK=$(mktemp -d /tmp/strata-stress.XXXXXX)
+SW=$(mktemp -d /tmp/strata-stress.XXXXXX)
 passed=0
 failed=0
 REG_PID=
 
 cleanup() {
     [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
-    grep -o " $WORK/[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
-    rm -rf "$WORK"
+    grep -o " $SW/[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    rm -rf "$SW"
 }
 trap cleanup EXIT
 
@@ -39,20 +39,20 @@ result() { # NAME RC
 start_registry() {
     local port
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    mkdir -p "$WORK/registry"
-    cat >"$WORK/registry/config.yml" <<EOF
+    mkdir -p "$SW/registry"
+    cat >"$SW/registry/config.yml" <<EOF
 version: 0.1
 log:
   level: warn
 storage:
   filesystem:
-    rootdirectory: $WORK/registry/data
+    rootdirectory: $SW/registry/data
   delete:
     enabled: true
 http:
   addr: 127.0.0.1:$port
 EOF
-    docker-registry serve "$WORK/registry/config.yml" >"$WORK/registry/log" 2>&1 &
+    docker-registry serve "$SW/registry/config.yml" >"$SW/registry/log" 2>&1 &
     REG_PID=$!
     REGISTRY=127.0.0.1:$port
     for _ in $(seq 1 50); do curl -s -o /dev/null "http://$REGISTRY/v2/" && return 0; sleep 0.1; done
@@ -67,17 +67,17 @@ for op in $OPS; do
         echo "stress: pull skipped (no docker-registry)"
         continue
     fi
-    STRATA=$STRATA STRATA_ROOT="$WORK/kill-$op/root" WORK="$WORK/kill-$op/work" REGISTRY=$REGISTRY \
+    STRATA=$STRATA STRATA_ROOT="$SW/kill-$op/root" WORK="$SW/kill-$op/work" REGISTRY=$REGISTRY \
         tests/stress/kill-driver.sh "$op" "$ROUNDS"
     result "kill $op" $?
-    rm -rf "$WORK/kill-$op"
+    rm -rf "$SW/kill-$op"
 done
 
 if [ -n "$REGISTRY" ] && command -v runc >/dev/null && [ "$(id -u)" = 0 ]; then
-    STRATA=$STRATA STRATA_ROOT="$WORK/conc/root" WORK="$WORK/conc/work" REGISTRY=$REGISTRY \
+    STRATA=$STRATA STRATA_ROOT="$SW/conc/root" WORK="$SW/conc/work" REGISTRY=$REGISTRY \
         tests/stress/concurrency.sh "$CONC"
     result concurrency $?
-    rm -rf "$WORK/conc"
+    rm -rf "$SW/conc"
 else
     echo "stress: concurrency skipped (needs docker-registry, runc and root)"
 fi
@@ -92,18 +92,18 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
     if [ -n "$FB" ] && ninja -C "$FB" >/dev/null; then
         targets=${STRESS_FUZZ:-$(ls tests/fuzz/corpus)}
         for t in $targets; do
-            mkdir -p "$WORK/fuzz/$t"
-            log="$WORK/fuzz/$t.log"
-            (cd "$WORK/fuzz" && "$top/$FB/tests/fuzz/$t" -max_total_time="$FUZZ_SECONDS" \
-                -print_final_stats=1 -artifact_prefix="$WORK/fuzz/$t-" \
-                "$WORK/fuzz/$t" "$top/tests/fuzz/corpus/$t" >"$log" 2>&1)
+            mkdir -p "$SW/fuzz/$t"
+            log="$SW/fuzz/$t.log"
+            (cd "$SW/fuzz" && "$top/$FB/tests/fuzz/$t" -max_total_time="$FUZZ_SECONDS" \
+                -print_final_stats=1 -artifact_prefix="$SW/fuzz/$t-" \
+                "$SW/fuzz/$t" "$top/tests/fuzz/corpus/$t" >"$log" 2>&1)
             rc=$?
             execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
             echo "fuzz: $t: ${execs:-?} executions in ${FUZZ_SECONDS}s, exit $rc"
             if [ "$rc" -ne 0 ]; then
                 tail -n 30 "$log" >&2
                 mkdir -p "$top/$FB/fuzz-crashes"
-                cp "$WORK/fuzz/$t-"* "$top/$FB/fuzz-crashes/" 2>/dev/null
+                cp "$SW/fuzz/$t-"* "$top/$FB/fuzz-crashes/" 2>/dev/null
                 echo "fuzz: $t: crashing input kept in $FB/fuzz-crashes/" >&2
             fi
             result "fuzz $t" "$rc"

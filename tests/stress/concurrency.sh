@@ -85,8 +85,12 @@ setup() {
     busybox_tar "$WORK/p1.tar" 4
     busybox_tar "$WORK/p2.tar" 4
     busybox_tar "$WORK/victim.tar" 2
-    st import "$WORK/p1.tar" "$REGISTRY/conc/p1:1" && st push "$REGISTRY/conc/p1:1" || die "push p1"
-    st import "$WORK/p2.tar" "$REGISTRY/conc/p2:1" && st push "$REGISTRY/conc/p2:1" || die "push p2"
+    local i
+    for i in 1 2; do
+        if ! st import "$WORK/p$i.tar" "$REGISTRY/conc/p$i:1" || ! st push "$REGISTRY/conc/p$i:1"; then
+            die "push p$i"
+        fi
+    done
 }
 
 round() {
@@ -132,6 +136,6 @@ setup
 for r in $(seq 1 "$ROUNDS"); do round "$r"; done
 [ -z "$("$STRATA" ps -aq)" ] || die "containers left: $("$STRATA" ps -a)"
 ! grep -q " $STRATA_ROOT/" /proc/mounts || die "mounts left: $(grep " $STRATA_ROOT/" /proc/mounts)"
-rest=$(ls -A "$STRATA_ROOT/tmp" 2>/dev/null | grep -v '\.lock$' || true)
+rest=$(find "$STRATA_ROOT/tmp" -mindepth 1 -maxdepth 1 ! -name '*.lock' 2>/dev/null)
 [ -z "$rest" ] || die "staging dir not empty: $rest"
 echo "concurrency: $ROUNDS rounds, 7 commands each, $EXPECTED expected conflicts"

@@ -90,8 +90,9 @@ setup_pull() {
     [ -n "${REGISTRY:-}" ] || die "pull needs REGISTRY"
     setup_build
     st build -t built "$CTX" || die "build failed"
-    st tag built "$REGISTRY/stress/pulled:1" && st push "$REGISTRY/stress/pulled:1" ||
+    if ! st tag built "$REGISTRY/stress/pulled:1" || ! st push "$REGISTRY/stress/pulled:1"; then
         die "push failed"
+    fi
     st rmi -f built "$REGISTRY/stress/pulled:1"
     st system prune -a -f
 }
@@ -170,7 +171,7 @@ check_end() {
             "$STRATA" run --rm "$id" true >>"$LOG" 2>&1 || die "image $id does not run"
         done
     fi
-    rest=$(ls -A "$STRATA_ROOT/tmp" 2>/dev/null | grep -v '\.lock$' || true)
+    rest=$(find "$STRATA_ROOT/tmp" -mindepth 1 -maxdepth 1 ! -name '*.lock' 2>/dev/null)
     [ -z "$rest" ] || die "staging dir not empty at the end: $rest"
     if grep -q " $STRATA_ROOT/" /proc/mounts; then
         die "mounts left under the store: $(grep " $STRATA_ROOT/" /proc/mounts)"
@@ -181,6 +182,7 @@ check_end() {
 kill_tree() {
     local kids
     kids=$(pgrep -P "$1")
+    # shellcheck disable=SC2086 # one word per PID
     kill -9 "$1" $kids 2>/dev/null
 }
 
@@ -199,10 +201,9 @@ attempt() {
 
 # the container of a killed RUN: its process must go, and its mount with it
 check_runkill() {
-    local i
     # the next strata process notices the dead waiter and cleans up
     st ps -a
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         if ! pgrep -f "$MARK" >/dev/null && ! grep -q " $STRATA_ROOT/" /proc/mounts; then
             return 0
         fi
@@ -213,11 +214,11 @@ check_runkill() {
 
 runkill_series() {
     can_run || { echo "kill-driver: runkill: skipped (needs root and runc)"; exit 0; }
-    local r i
+    local r
     for r in $(seq 1 "$ROUNDS"); do
         run_runkill >>"$LOG" 2>&1 &
         local pid=$!
-        for i in $(seq 1 100); do
+        for _ in $(seq 1 100); do
             pgrep -f "$MARK" >/dev/null && break
             sleep 0.1
         done
