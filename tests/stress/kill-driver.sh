@@ -178,12 +178,21 @@ check_end() {
     fi
 }
 
-# kill_tree PID : SIGKILL to the subshell PID and to the strata process it runs
+# kill_tree PID : SIGKILL to the subshell PID and to the strata process it runs; returns once
+# they are dead (an orphan takes a moment to die, and until then it still looks alive)
 kill_tree() {
-    local kids
+    local kids p
     kids=$(pgrep -P "$1")
     # shellcheck disable=SC2086 # one word per PID
     kill -9 "$1" $kids 2>/dev/null
+    for p in $kids; do
+        for _ in $(seq 1 200); do
+            if [ ! -e "/proc/$p" ] || grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; then
+                break
+            fi
+            sleep 0.05
+        done
+    done
 }
 
 # one attempt, killed after DELAY seconds; sets KILLED if the process was still running
