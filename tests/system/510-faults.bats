@@ -79,6 +79,28 @@ kill_series() {
     [ -f "$TESTDIR/ctx/file" ]
 }
 
+@test "a detached container whose monitor is killed is stopped, not left running unwatched" {
+    skip_if_no_runc
+    import_run_image
+    run_strata run -d --name unwatched busybox sleep 60
+    pid=$("$STRATA" inspect --format '{{.State.Pid}}' unwatched)
+    monitor=$(ps -o ppid= -p "$pid" | tr -d ' ')
+    kill -9 "$monitor"
+    for _ in $(seq 1 100); do
+        grep -qs '^State:.*[RSD]' "/proc/$monitor/status" || break
+        sleep 0.05
+    done
+    run_strata ps -a --format '{{.Names}} {{.Status}}'
+    expect_output_match "^unwatched Exited \(255\) "
+    for _ in $(seq 1 50); do
+        grep -qs '^State:.*[RSD]' "/proc/$pid/status" || break
+        sleep 0.1
+    done
+    ! grep -qs '^State:.*[RSD]' "/proc/$pid/status"
+    ! grep -q " $STRATA_ROOT/" /proc/mounts
+    run_strata rm unwatched
+}
+
 # small_root MB : a tmpfs of MB megabytes as the store root (skips where it cannot mount).
 small_root() {
     [ "$(id -u)" = 0 ] || skip "needs root to mount a tmpfs"
