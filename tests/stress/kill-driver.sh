@@ -202,7 +202,7 @@ attempt() {
     sleep "$1"
     if kill -0 "$pid" 2>/dev/null; then
         KILLED=$((KILLED + 1))
-        kill_tree "$pid"
+        kill_tree "$pid" 2>/dev/null # and bash's "Killed" notice
     fi
     wait "$pid" 2>/dev/null
     return 0
@@ -232,7 +232,7 @@ runkill_series() {
             sleep 0.1
         done
         pgrep -f "$MARK" >/dev/null || die "the RUN did not start"
-        kill_tree "$pid"
+        kill_tree "$pid" 2>/dev/null # and bash's "Killed" notice
         wait "$pid" 2>/dev/null
         KILLED=$((KILLED + 1))
         check_runkill
