@@ -4,7 +4,7 @@
 set -e
 PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev clang-format
 libjansson-dev libarchive-dev libssl-dev zlib1g-dev libzstd-dev libsqlite3-dev libcurl4-openssl-dev
-bats docker-registry busybox-static buildah skopeo umoci runc jq sqlite3 curl python3 zstd
+bats docker-registry busybox-static buildah skopeo podman umoci runc jq sqlite3 curl python3 zstd
 apache2-utils openssl"
 missing=""
 for p in $PKGS; do

@@ -1,6 +1,8 @@
 /* The builder: parse, plan, build the needed stages in order, commit the target as an image. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,19 @@
 
 #define IGNORE_FILE_MAX DOCKERFILE_IGNORE_MAX_SIZE
 
+enum stage_status { STAGE_TODO, STAGE_RUNNING, STAGE_DONE, STAGE_FAILED };
+
+struct build_shared {
+        pthread_mutex_t lock; /* status, next_id, failed, and reading a finished stage's state */
+        pthread_cond_t changed;
+        /* the caller's callbacks, each called by one thread at a time; apart, so that a long
+         * pull or download in one stage does not hold up the progress of the others */
+        pthread_mutex_t progress_lock, pull_lock, download_lock;
+        enum stage_status *status;
+        unsigned next_id;   /* the last "#N" given */
+        atomic_bool failed; /* a stage failed: the others stop at their next step */
+};
+
 double build_now(void)
 {
         struct timespec ts;
@@ -27,6 +42,13 @@ char *build_time_now(const struct builder *b)
         return b->epoch_time ? xstrdup(b->epoch_time) : image_time_now();
 }
 
+static void emit_event(struct builder *b, const struct build_event *ev)
+{
+        pthread_mutex_lock(&b->sh->progress_lock);
+        b->o->progress(b->o->progress_data, ev);
+        pthread_mutex_unlock(&b->sh->progress_lock);
+}
+
 void build_emit(struct builder *b, enum build_event_kind kind, const char *text)
 {
         if (!b->o->progress)
@@ -37,22 +59,47 @@ void build_emit(struct builder *b, enum build_event_kind kind, const char *text)
                 .text = text,
                 .elapsed = build_now() - b->step_start,
         };
-        b->o->progress(b->o->progress_data, &ev);
+        emit_event(b, &ev);
+}
+
+int build_download_url(struct builder *b, const char *url, int fd, struct build_download *ret,
+                       struct st_error **err)
+{
+        if (!b->o->download)
+                return st_error_set(err, ST_E_UNSUPPORTED, "ADD of a URL is not supported here");
+        pthread_mutex_lock(&b->sh->download_lock);
+        int r = b->o->download(b->o->download_data, url, fd, ret, err);
+        pthread_mutex_unlock(&b->sh->download_lock);
+        return r;
+}
+
+static int ensure_image(struct builder *b, const char *name, struct st_error **err)
+{
+        if (!b->o->ensure_image)
+                return 0;
+        pthread_mutex_lock(&b->sh->pull_lock);
+        int r = b->o->ensure_image(b->o->ensure_data, name, err);
+        pthread_mutex_unlock(&b->sh->pull_lock);
+        return r;
 }
 
 void build_step_begin(struct builder *b, const char *name)
 {
-        b->step_id = ++b->next_id;
+        pthread_mutex_lock(&b->sh->lock);
+        b->step_id = ++b->sh->next_id;
+        pthread_mutex_unlock(&b->sh->lock);
         b->step_start = build_now();
         b->step_no++;
-        _cleanup_free_ char *label =
-                b->stage_label
-                        ? xasprintf("[%s %zu/%zu] %s", b->stage_label, b->step_no, b->n_steps, name)
-                        : xasprintf("[%zu/%zu] %s", b->step_no, b->n_steps, name);
+        free(b->step_label);
+        b->step_label = b->stage_label ? xasprintf("[%s %zu/%zu] %s", b->stage_label, b->step_no,
+                                                   b->n_steps, name)
+                                       : xasprintf("[%zu/%zu] %s", b->step_no, b->n_steps, name);
         if (!b->o->progress)
                 return;
-        struct build_event ev = { .kind = BUILD_EVENT_STEP, .id = b->step_id, .name = label };
-        b->o->progress(b->o->progress_data, &ev);
+        struct build_event ev = { .kind = BUILD_EVENT_STEP,
+                                  .id = b->step_id,
+                                  .name = b->step_label };
+        emit_event(b, &ev);
 }
 
 static void warn(struct builder *b, const char *text)
@@ -118,6 +165,9 @@ void build_state_release(struct build_state *st)
         image_config_free(st->cfg);
         free(st->layers);
         strv_free(st->args);
+        free(st->base);
+        strv_free(st->trail);
+        free(st->last_step);
 }
 
 static int state_copy(const struct build_state *from, struct build_state *to, struct st_error **err)
@@ -130,6 +180,10 @@ static int state_copy(const struct build_state *from, struct build_state *to, st
         memcpy(to->layers, from->layers, from->n_layers * sizeof(*to->layers));
         to->n_layers = from->n_layers;
         memcpy(to->key, from->key, sizeof(to->key));
+        to->base = from->base ? xstrdup(from->base) : NULL;
+        to->trail = strv_copy(from->trail);
+        to->last_step = from->last_step ? xstrdup(from->last_step) : NULL;
+        to->last_ran = from->last_ran;
         return 0;
 }
 
@@ -186,7 +240,7 @@ int build_state_from_image(struct builder *b, const char *name, struct build_sta
         _cleanup_store_image_ struct store_image *img = NULL;
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
-        int r = b->o->ensure_image ? b->o->ensure_image(b->o->ensure_data, name, err) : 0;
+        int r = ensure_image(b, name, err);
         if (r >= 0)
                 r = store_image_lookup(b->s, name, &img, err);
         if (r == ST_E_NOT_FOUND) {
@@ -207,6 +261,7 @@ int build_state_from_image(struct builder *b, const char *name, struct build_sta
                 return r;
         char *parts[] = { (char *)"from", img->id, NULL };
         build_cache_key(NULL, parts, st->key);
+        st->base = xasprintf("%s (%.19s)", name, img->id); /* "sha256:" and 12 digits */
         return 0;
 }
 
@@ -231,6 +286,7 @@ static int from_scratch(struct builder *b, struct build_state *st)
         st->cfg = image_config_new(now);
         char *parts[] = { (char *)"scratch", NULL };
         build_cache_key(NULL, parts, st->key);
+        st->base = xstrdup("scratch");
         return 0;
 }
 
@@ -253,7 +309,9 @@ static int stage_from(struct builder *b, const struct dockerfile_plan_stage *ps,
         int r;
         _cleanup_free_ char *what = xasprintf("FROM %s", ps->base);
         if (ps->base_stage >= 0) {
+                pthread_mutex_lock(&b->sh->lock);
                 r = state_copy(&b->states[ps->base_stage], st, err);
+                pthread_mutex_unlock(&b->sh->lock);
         } else if (streq(ps->base, "scratch")) {
                 r = from_scratch(b, st);
         } else {
@@ -278,6 +336,15 @@ static int stage_from(struct builder *b, const struct dockerfile_plan_stage *ps,
         return 0;
 }
 
+/* The identity of the next step in step records: the Dockerfile, the stage, WHAT and N. */
+static void set_step_ident(struct builder *b, const char *what, size_t n)
+{
+        const struct dockerfile_plan_stage *ps = &b->plan->stages[b->stage];
+        free(b->step_ident);
+        b->step_ident = ps->name ? xasprintf("%s\t%s\t%s%zu", b->df_ident, ps->name, what, n)
+                                 : xasprintf("%s\t%zu\t%s%zu", b->df_ident, b->stage, what, n);
+}
+
 /* ONBUILD triggers of the base image, then cleared as Docker does. */
 static int run_onbuild(struct builder *b, struct build_state *st, struct st_error **err)
 {
@@ -291,6 +358,7 @@ static int run_onbuild(struct builder *b, struct build_state *st, struct st_erro
                 if (!t || dockerfile_parse("ONBUILD", t, strlen(t), &df, err) < 0)
                         return st_error_wrap(err, "ONBUILD trigger");
                 for (size_t k = 0; k < df->n_instructions; k++) {
+                        set_step_ident(b, "onbuild", i * 1000 + k);
                         int r = build_step_config(b, st, &df->instructions[k], err);
                         if (r < 0)
                                 return r;
@@ -299,39 +367,188 @@ static int run_onbuild(struct builder *b, struct build_state *st, struct st_erro
         return 0;
 }
 
-static int build_stage(struct builder *b, size_t idx, struct st_error **err)
+/* Run stage IDX's own instructions (its dependencies are built). */
+static int run_stage(struct builder *b, size_t idx, struct st_error **err)
 {
         struct build_state *st = &b->states[idx];
-        if (st->done)
-                return 0;
         const struct dockerfile_plan_stage *ps = &b->plan->stages[idx];
-        for (size_t i = 0; i < ps->n_deps; i++)
-                if (ps->deps[i] != (size_t)ps->base_stage) {
-                        int r = build_stage(b, ps->deps[i], err);
-                        if (r < 0)
-                                return r;
-                }
-        if (ps->base_stage >= 0) {
-                int r = build_stage(b, (size_t)ps->base_stage, err);
-                if (r < 0)
-                        return r;
-        }
         _cleanup_free_ char *label = b->plan->n_stages == 1 ? NULL
                                      : ps->name             ? xstrdup(ps->name)
                                                             : xasprintf("stage-%zu", idx);
         b->stage_label = label;
+        b->stage = idx;
         b->step_no = 0;
         b->n_steps = count_steps(b, ps);
         int r = stage_from(b, ps, st, err);
         if (r >= 0)
                 r = run_onbuild(b, st, err);
-        for (size_t i = ps->first; r >= 0 && i < ps->end; i++)
-                r = build_step_config(b, st, &b->df->instructions[i], err);
+        for (size_t i = ps->first; r >= 0 && i < ps->end; i++) {
+                set_step_ident(b, "", i - ps->first);
+                if (b->sh->failed) /* another stage failed: stop here */
+                        r = st_error_set(err, -ECANCELED, "canceled: another stage failed");
+                else
+                        r = build_step_config(b, st, &b->df->instructions[i], err);
+        }
+        b->step_ident = mfree_str(b->step_ident);
         b->stage_label = NULL;
         if (r < 0)
                 return r;
         st->done = true;
         return 0;
+}
+
+/* 1 if stage IDX is built, 0 if the caller is now building it, <0 if it failed (waits while
+ * another thread builds it). */
+static int claim(struct builder *b, size_t idx, struct st_error **err)
+{
+        struct build_shared *sh = b->sh;
+        pthread_mutex_lock(&sh->lock);
+        while (sh->status[idx] == STAGE_RUNNING)
+                pthread_cond_wait(&sh->changed, &sh->lock);
+        enum stage_status s = sh->status[idx];
+        if (s == STAGE_TODO && !sh->failed)
+                sh->status[idx] = STAGE_RUNNING;
+        bool failed = sh->failed;
+        pthread_mutex_unlock(&sh->lock);
+        if (s == STAGE_DONE)
+                return 1;
+        if (s == STAGE_FAILED || failed)
+                return st_error_set(err, -ECANCELED, "canceled: another stage failed");
+        return 0;
+}
+
+static void finish(struct builder *b, size_t idx, bool ok)
+{
+        struct build_shared *sh = b->sh;
+        pthread_mutex_lock(&sh->lock);
+        sh->status[idx] = ok ? STAGE_DONE : STAGE_FAILED;
+        if (!ok)
+                sh->failed = true;
+        pthread_cond_broadcast(&sh->changed);
+        pthread_mutex_unlock(&sh->lock);
+}
+
+struct worker {
+        const struct builder *parent;
+        size_t idx;
+        pthread_t thread;
+        bool started;
+        int r;
+        struct st_error *err;
+        struct build_use *uses; /* the thread's cache uses, handed to the parent */
+        size_t n_uses;
+};
+
+/* A thread building one stage with its own copy of the builder and its own store handle
+ * (SQLite connections are per thread). */
+static void *worker_main(void *userdata)
+{
+        struct worker *w = userdata;
+        struct builder tb = *w->parent;
+        tb.stage_label = NULL;
+        tb.step_id = 0;
+        tb.step_no = tb.n_steps = 0;
+        /* the step in progress, its record and the cache uses are the thread's own */
+        tb.step_ident = tb.step_label = NULL;
+        tb.pending = NULL;
+        tb.explained = strv_copy(w->parent->explained); /* the parent waits: nobody writes it */
+        tb.uses = NULL;
+        tb.n_uses = 0;
+        tb.s = NULL;
+        w->r = store_open(store_root(w->parent->s), &tb.s, &w->err);
+        if (w->r >= 0) {
+                tb.stat_cache.s = tb.s;
+                w->r = build_stage(&tb, w->idx, &w->err);
+        } else {
+                pthread_mutex_lock(&tb.sh->lock);
+                tb.sh->failed = true;
+                pthread_mutex_unlock(&tb.sh->lock);
+        }
+        store_close(tb.s);
+        free(tb.step_ident);
+        free(tb.step_label);
+        json_decref(tb.pending);
+        strv_free(tb.explained);
+        w->uses = tb.uses;
+        w->n_uses = tb.n_uses;
+        return NULL;
+}
+
+/* Move the cache uses of W (a joined worker) to B's, which are recorded at the end. */
+static void take_uses(struct builder *b, struct worker *w)
+{
+        if (w->n_uses == 0)
+                return;
+        b->uses = xrealloc(b->uses, (b->n_uses + w->n_uses) * sizeof(*b->uses));
+        memcpy(b->uses + b->n_uses, w->uses, w->n_uses * sizeof(*b->uses));
+        b->n_uses += w->n_uses;
+        free(w->uses);
+        w->uses = NULL;
+        w->n_uses = 0;
+}
+
+/* Join the workers and take their cache uses into B; the first real error of the workers (a
+ * cancellation only if there is nothing else). */
+static int join_workers(struct builder *b, struct worker *w, size_t n, struct st_error **err)
+{
+        int r = 0;
+        struct st_error *first = NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (w[i].started)
+                        pthread_join(w[i].thread, NULL);
+                take_uses(b, &w[i]);
+                if (w[i].r >= 0)
+                        continue;
+                if (!first || (r == -ECANCELED && w[i].r != -ECANCELED)) {
+                        st_error_free(first);
+                        first = TAKE_PTR(w[i].err);
+                        r = w[i].r;
+                }
+                st_error_free(w[i].err);
+        }
+        if (r < 0)
+                return st_error_take(&first, r, err);
+        return 0;
+}
+
+/* Build the stages in LIST: in this thread when there is one, else one thread each. */
+static int build_list(struct builder *b, const size_t *list, size_t n, struct st_error **err)
+{
+        if (n == 1)
+                return build_stage(b, list[0], err);
+        _cleanup_free_ struct worker *w = xcalloc(n, sizeof(*w));
+        for (size_t i = 0; i < n; i++) {
+                w[i] = (struct worker){ .parent = b, .idx = list[i] };
+                int e = pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
+                w[i].started = e == 0;
+                if (e != 0) {
+                        w[i].r = st_error_set_errno(&w[i].err, -e, "start a build thread");
+                        pthread_mutex_lock(&b->sh->lock); /* stops the others */
+                        b->sh->failed = true;
+                        pthread_mutex_unlock(&b->sh->lock);
+                }
+        }
+        return join_workers(b, w, n, err);
+}
+
+static int build_stage(struct builder *b, size_t idx, struct st_error **err)
+{
+        int r = claim(b, idx, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        const struct dockerfile_plan_stage *ps = &b->plan->stages[idx];
+        _cleanup_free_ size_t *list = xcalloc(ps->n_deps + 1, sizeof(size_t));
+        size_t n = 0;
+        for (size_t i = 0; i < ps->n_deps; i++)
+                if (ps->deps[i] != (size_t)ps->base_stage)
+                        list[n++] = ps->deps[i];
+        if (ps->base_stage >= 0)
+                list[n++] = (size_t)ps->base_stage;
+        r = n ? build_list(b, list, n, err) : 0;
+        if (r >= 0)
+                r = run_stage(b, idx, err);
+        finish(b, idx, r >= 0);
+        return r;
 }
 
 /* ----- setup ----- */
@@ -414,6 +631,43 @@ static int tag_all(struct builder *b, const char *id, struct st_error **err)
         return 0;
 }
 
+/* Whether the image ID is made of ST's layers (a stage may have been rebuilt with
+ * --no-cache-filter since it was cached, its key unchanged). */
+static bool same_layers(struct builder *b, const struct build_state *st, const char *id)
+{
+        _cleanup_store_image_ struct store_image *img = NULL;
+        if (store_image_lookup(b->s, id, &img, NULL) < 0 ||
+            strv_length(img->chain_ids) != st->n_layers)
+                return false;
+        for (size_t i = 0; i < st->n_layers; i++)
+                if (!streq(img->chain_ids[i], st->layers[i].chain_id))
+                        return false;
+        return true;
+}
+
+/* --no-cache-filter: the stages it names (a name, or an index), else ST_E_PARSE. */
+static int no_cache_stages(struct builder *b, struct st_error **err)
+{
+        if (!b->o->no_cache_filter)
+                return 0;
+        b->no_cache_stages = xcalloc(b->plan->n_stages, sizeof(bool));
+        STRV_FOREACH(f, b->o->no_cache_filter) {
+                int idx = dockerfile_plan_stage_lookup(b->plan, *f);
+                if (idx < 0)
+                        return st_error_set(err, ST_E_PARSE,
+                                            "no-cache-filter stage \"%s\" could not be found", *f);
+                b->no_cache_stages[idx] = true;
+        }
+        return 0;
+}
+
+/* The Dockerfile's identity in step records: its absolute path, else (stdin) the context's. */
+static void set_df_ident(struct builder *b)
+{
+        char *real = b->o->dockerfile_path ? realpath(b->o->dockerfile_path, NULL) : NULL;
+        b->df_ident = real ?: xasprintf("stdin:%s", b->context_real ?: "-");
+}
+
 static int commit_image(struct builder *b, struct build_state *st, char *ret_id,
                         struct st_error **err)
 {
@@ -422,10 +676,13 @@ static int commit_image(struct builder *b, struct build_state *st, char *ret_id,
         strv_push(&parts, "image");
         build_cache_key(st->key, parts, key);
         struct store_cache_entry e = { 0 };
-        int r = b->o->no_cache ? 0 : store_build_cache_get(b->s, key, &e, err);
+        b->stage = b->plan->target;
+        int r = build_cache_off(b) ? 0 : store_build_cache_get(b->s, key, &e, err);
         if (r < 0)
                 return r;
-        if (r > 0) {
+        if (r > 0 && same_layers(b, st, e.image_id)) {
+                if (build_use_stale(e.used))
+                        build_use_add(b, key, NULL);
                 memcpy(ret_id, e.image_id, sizeof(e.image_id));
                 return tag_all(b, e.image_id, err);
         }
@@ -459,9 +716,13 @@ static int run(struct builder *b, char *ret_id, struct st_error **err)
                 r = open_context(b, err);
         if (r >= 0)
                 r = read_ignore(b, err);
+        if (r >= 0)
+                r = no_cache_stages(b, err);
         if (r < 0)
                 return r;
+        set_df_ident(b);
         b->states = xcalloc(b->plan->n_stages, sizeof(*b->states));
+        b->sh->status = xcalloc(b->plan->n_stages, sizeof(*b->sh->status));
         r = build_stage(b, b->plan->target, err);
         if (r >= 0)
                 r = commit_image(b, &b->states[b->plan->target], ret_id, err);
@@ -470,9 +731,32 @@ static int run(struct builder *b, char *ret_id, struct st_error **err)
         return r;
 }
 
+/* Record the build's cache uses (last-used times, step records) in one transaction; a
+ * failure only loses that bookkeeping. */
+static void record_uses(struct builder *b)
+{
+        struct store_build_use *u = xcalloc(b->n_uses + 1, sizeof(*u));
+        for (size_t i = 0; i < b->n_uses; i++)
+                u[i] = (struct store_build_use){ b->uses[i].key, b->uses[i].step,
+                                                 b->uses[i].inputs };
+        (void)store_build_cache_use(b->s, u, b->n_uses, NULL);
+        free(u);
+        for (size_t i = 0; i < b->n_uses; i++) {
+                free(b->uses[i].key);
+                free(b->uses[i].step);
+                free(b->uses[i].inputs);
+        }
+        free(b->uses);
+}
+
 int build_image(struct store *s, const struct build_opts *o, char *ret_id, struct st_error **err)
 {
-        struct builder b = { .s = s, .o = o, .context_fd = -1, .epoch = -1 };
+        struct build_shared sh = { .lock = PTHREAD_MUTEX_INITIALIZER,
+                                   .changed = PTHREAD_COND_INITIALIZER,
+                                   .progress_lock = PTHREAD_MUTEX_INITIALIZER,
+                                   .pull_lock = PTHREAD_MUTEX_INITIALIZER,
+                                   .download_lock = PTHREAD_MUTEX_INITIALIZER };
+        struct builder b = { .s = s, .o = o, .context_fd = -1, .epoch = -1, .sh = &sh };
         char id[DIGEST_STR_LEN + 1];
         int r = build_compression_parse(o->compression, o->compression_level, &b.compression, err);
         if (r >= 0)
@@ -484,16 +768,26 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
         /* the RUN containers of builds that were killed: their processes, mounts and layers */
         struct runtime_host h = { .store = s, .search_path = o->search_path };
         (void)runtime_container_reap(&h, BUILD_CONTAINER_IMAGE, NULL);
-        r = run(&b, id, err);
+        r = store_lock(s, false, err); /* no gc while the build's layers are in use */
+        if (r >= 0)
+                r = run(&b, id, err);
+        record_uses(&b);
         for (size_t i = 0; b.states && i < b.plan->n_stages; i++)
                 build_state_release(&b.states[i]);
         free(b.states);
+        free(sh.status);
         safe_close(b.context_fd);
         free(b.context_real);
         free(b.epoch_time);
         dockerfile_ignore_free(b.ignore);
         dockerfile_plan_free(b.plan);
         dockerfile_free(b.df);
+        free(b.no_cache_stages);
+        strv_free(b.explained);
+        free(b.df_ident);
+        free(b.step_ident);
+        free(b.step_label);
+        json_decref(b.pending);
         if (r < 0)
                 return r;
         memcpy(ret_id, id, sizeof(id));

@@ -21,6 +21,7 @@ enum build_event_kind {
         BUILD_EVENT_DONE,    /* the step finished: ID, ELAPSED */
         BUILD_EVENT_ERROR,   /* the step failed: ID, ELAPSED */
         BUILD_EVENT_WARNING, /* TEXT */
+        BUILD_EVENT_EXPLAIN, /* --explain: one reason (TEXT) why the step ID missed the cache */
 };
 
 struct build_event {
@@ -33,6 +34,19 @@ struct build_event {
 
 typedef void (*build_progress_fn)(void *userdata, const struct build_event *ev);
 
+/* What build_opts.download reports about a downloaded URL. */
+struct build_download {
+        char digest[DIGEST_STR_LEN + 1]; /* sha256 of the bytes written */
+        uint64_t size;
+        int64_t last_modified; /* seconds since the epoch (Last-Modified), or -1 */
+};
+
+/* ADD of a URL: GET URL (following redirects) and write the body into FD (an empty regular
+ * file in the store's tmp dir), hashing it. A status that is not 2xx fails with a one-line
+ * message ("failed to download URL: 404 Not Found"). */
+typedef int (*build_download_fn)(void *userdata, const char *url, int fd,
+                                 struct build_download *ret, struct st_error **err);
+
 struct build_opts {
         const char *context;         /* the context directory, or NULL: empty */
         const char *dockerfile_name; /* for messages: "Dockerfile" */
@@ -43,9 +57,11 @@ struct build_opts {
         char **envp;        /* the caller's environment */
         const char *target; /* --target, or NULL */
         bool no_cache;
-        char **labels;       /* "K=V" */
-        char **secrets;      /* --secret: "id=ID[,src=PATH|,env=VAR]" */
-        const char *network; /* "host" (default) or "none" */
+        char **no_cache_filter; /* stages (names or indexes) built without the cache */
+        bool explain;           /* report why each cache miss missed (BUILD_EVENT_EXPLAIN) */
+        char **labels;          /* "K=V" */
+        char **secrets;         /* --secret: "id=ID[,src=PATH|,env=VAR]" */
+        const char *network;    /* "host" (default) or "none" */
         const char
                 *compression;  /* of the new layers: "gzip" (default, also NULL), "zstd", "none" */
         int compression_level; /* 0: the type's default; gzip 1-9, zstd 1-19 */
@@ -58,6 +74,8 @@ struct build_opts {
          * NULL. */
         int (*ensure_image)(void *userdata, const char *name, struct st_error **err);
         void *ensure_data;
+        build_download_fn download; /* NULL: ADD of a URL fails as unsupported */
+        void *download_data;
 };
 
 /* Build the image O describes into S; its ID into RET_ID (DIGEST_STR_LEN + 1), tagged with

@@ -81,6 +81,18 @@ int build_copy(const struct build_copy_source *src, int dst_root_fd,
 int build_copy_digest(const struct build_copy_source *src, const struct build_copy_req *req,
                       char *ret_digest, struct st_error **err);
 
+/* Told by build_copy_digest_entries about each entry: SRC its path below the source root,
+ * META "TYPE MODE UID:GID" as it will land (octal type bits and mode), DIGEST a digest of the
+ * rest of what the key takes from it (size and content, link target, device, hardlink). */
+typedef void (*build_copy_entry_fn)(void *userdata, const char *src, const char *meta,
+                                    const char *digest);
+
+/* build_copy_digest, also calling ENTRY (may be NULL) for every entry in copy order, so that a
+ * caller can say which file changed. */
+int build_copy_digest_entries(const struct build_copy_source *src, const struct build_copy_req *req,
+                              build_copy_entry_fn entry, void *userdata, char *ret_digest,
+                              struct st_error **err);
+
 /* Parse a --chmod value S as BuildKit does: an octal number up to 07777 sets *RET_MODE and
  * returns 0; a valid chmod(1) symbolic mode ("u+x", "go=u-w", "+X") leaves *RET_MODE at -1
  * and returns 1 (pass S as mode_str); anything else is ST_E_PARSE. */

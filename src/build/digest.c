@@ -19,11 +19,22 @@ struct hasher {
         struct copy_plan *p;
         struct digest_ctx *d;
         struct inode_map inodes;
+        build_copy_entry_fn entry; /* optional: told each entry's own digest */
+        void *entry_data;
+        struct digest_ctx *e;   /* the current entry's content part, while ENTRY is set */
+        const char *entry_name; /* what ENTRY calls the current top-level source, or NULL */
 };
+
+static void update(struct hasher *h, const void *p, size_t n)
+{
+        digest_ctx_update(h->d, p, n);
+        if (h->e)
+                digest_ctx_update(h->e, p, n);
+}
 
 static void feed(struct hasher *h, const char *s)
 {
-        digest_ctx_update(h->d, s, strlen(s) + 1); /* NUL-separated: unambiguous */
+        update(h, s, strlen(s) + 1); /* NUL-separated: unambiguous */
 }
 
 static void feed_fmt(struct hasher *h, const char *fmt, ...) _printf_(2, 3);
@@ -66,7 +77,7 @@ static void feed_xattrs(struct hasher *h, int fd)
                 vn = vn > 0 ? fgetxattr(fd, v[i], val, (size_t)vn) : vn;
                 feed_fmt(h, "x %s %zd", v[i], vn);
                 if (vn > 0)
-                        digest_ctx_update(h->d, val, (size_t)vn);
+                        update(h, val, (size_t)vn);
         }
 }
 
@@ -119,19 +130,32 @@ static int hash_entry(void *userdata, const struct walk_entry *e, struct st_erro
         copy_plan_owner(h->p, st, &uid, &gid);
         mode_t mode = S_ISLNK(st->st_mode) ? 0777 : chmod_spec_apply(&h->p->chmod, st->st_mode);
         feed(h, e->rel);
+        _cleanup_free_ char *meta = xasprintf("%o %o %u:%u", (unsigned)(st->st_mode & S_IFMT),
+                                              (unsigned)mode, uid, gid);
         feed_fmt(h, "%o %o %u %u", (unsigned)(st->st_mode & S_IFMT), (unsigned)mode, uid, gid);
-        if (S_ISREG(st->st_mode))
-                return feed_file(h, e, err);
-        if (S_ISLNK(st->st_mode))
-                return feed_symlink(h, e, err);
-        if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+        if (h->entry)
+                h->e = digest_ctx_new();
+        int r = 0;
+        if (S_ISREG(st->st_mode)) {
+                r = feed_file(h, e, err);
+        } else if (S_ISLNK(st->st_mode)) {
+                r = feed_symlink(h, e, err);
+        } else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
                 feed_fmt(h, "%u,%u", major(st->st_rdev), minor(st->st_rdev));
-        if (S_ISDIR(st->st_mode)) {
+        } else if (S_ISDIR(st->st_mode)) {
                 _cleanup_close_ int fd =
                         walk_open(h->p->source->root_fd, e, O_RDONLY | O_DIRECTORY);
                 feed_xattrs(h, fd);
         }
-        return 0;
+        if (!h->e)
+                return r;
+        char sum[DIGEST_STR_LEN + 1];
+        digest_ctx_final(h->e, sum);
+        digest_ctx_free(h->e);
+        h->e = NULL;
+        if (r >= 0)
+                h->entry(h->entry_data, h->entry_name ?: e->src, meta, sum);
+        return r;
 }
 
 static void feed_request(struct hasher *h)
@@ -159,17 +183,31 @@ static int hash_job(struct hasher *h, const struct copy_job *job, struct st_erro
         struct walk_entry e = {
                 .dirfd = -1, .name = job->name, .src = job->src, .rel = job->name, .st = &job->st
         };
-        return hash_entry(h, &e, err);
+        /* its real path, unless it was reached through a symlink: then the name it lands as */
+        const char *base = strrchr(job->src, '/');
+        h->entry_name = streq(base ? base + 1 : job->src, job->name) ? job->src : job->name;
+        int r = hash_entry(h, &e, err);
+        h->entry_name = NULL;
+        return r;
 }
 
 int build_copy_digest(const struct build_copy_source *src, const struct build_copy_req *req,
                       char *ret_digest, struct st_error **err)
 {
+        return build_copy_digest_entries(src, req, NULL, NULL, ret_digest, err);
+}
+
+int build_copy_digest_entries(const struct build_copy_source *src, const struct build_copy_req *req,
+                              build_copy_entry_fn entry, void *userdata, char *ret_digest,
+                              struct st_error **err)
+{
         struct copy_plan p;
         int r = copy_plan_init(&p, src, req, err);
         if (r < 0)
                 return r;
-        struct hasher h = { .p = &p, .d = digest_ctx_new() };
+        struct hasher h = {
+                .p = &p, .d = digest_ctx_new(), .entry = entry, .entry_data = userdata
+        };
         feed_request(&h);
         for (size_t i = 0; r >= 0 && i < p.n_jobs; i++)
                 r = hash_job(&h, &p.jobs[i], err);

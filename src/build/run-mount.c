@@ -192,13 +192,17 @@ static int bind_context_digest(struct builder *b, const struct run_mount *m, cha
 static int key_part(struct builder *b, const struct run_mount *m, char **ret, struct st_error **err)
 {
         static const char *const types[] = { "bind", "cache", "tmpfs", "secret" };
-        char digest[DIGEST_STR_LEN + 1] = "";
+        char digest[2 * DIGEST_STR_LEN + 2] = "";
         if (m->type == MOUNT_BIND && m->from) {
                 const struct build_state *from = NULL;
                 struct build_state owned = { 0 };
                 int r = build_from_ref(b, m->from, &from, &owned, err);
+                /* the stage's key, and its top layer: a stage rebuilt by --no-cache-filter
+                 * keeps its key but may have other content */
                 if (r >= 0)
-                        memcpy(digest, from->key, sizeof(digest));
+                        snprintf(digest, sizeof(digest), "%s%s%s", from->key,
+                                 from->n_layers ? " " : "",
+                                 from->n_layers ? from->layers[from->n_layers - 1].chain_id : "");
                 build_state_release(&owned);
                 if (r < 0)
                         return r;

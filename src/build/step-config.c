@@ -22,6 +22,7 @@ static void advance(struct build_state *st, const char *text)
         char next[DIGEST_STR_LEN + 1];
         build_cache_key(st->key, parts, next);
         memcpy(st->key, next, sizeof(next));
+        strv_push(&st->trail, text);
 }
 
 /* Record a config step: its history entry and its effect on the key. */

@@ -19,23 +19,37 @@
 
 struct copy_step {
         char **words;
+        char **locals; /* the sources that are paths (borrowed from words), NULL-terminated */
+        size_t n_locals;
+        struct build_file_src *files; /* heredocs and URLs */
+        size_t n_files;
         struct build_copy_req req;
         struct build_copy_source src;
         char *from_dir; /* the --from stage's mount, or NULL */
         int from_fd;
         char *created_by;
+        char *checksum;
+        bool link; /* --link without --chmod: the layer is built on an empty root */
         char key[DIGEST_STR_LEN + 1];
+        char link_key[DIGEST_STR_LEN + 1];
+        json_t *inputs; /* for the step record */
 };
 
 static void copy_step_release(struct copy_step *cs)
 {
         strv_free(cs->words);
+        free(cs->locals);
+        for (size_t i = 0; i < cs->n_files; i++)
+                build_file_src_release(&cs->files[i]);
+        free(cs->files);
+        free(cs->checksum);
         strv_free(cs->req.exclude_patterns);
         safe_close(cs->from_fd);
         if (cs->from_dir)
                 build_unmount_state(cs->from_dir, false);
         free(cs->from_dir);
         free(cs->created_by);
+        json_decref(cs->inputs);
 }
 
 static bool exclude_cb(void *userdata, const char *relpath, bool is_dir, bool *ret_skip_dir)
@@ -123,6 +137,148 @@ static int setup_from(struct builder *b, const char *from, struct copy_step *cs,
         return 0;
 }
 
+/* Whether argument I of IN is a heredoc ("<<EOF", "<<-EOF", "<<'EOF'") the parser found. */
+static bool is_heredoc_word(const struct dockerfile_instruction *in, size_t i)
+{
+        const char *a = in->args[i];
+        return in->n_heredocs > 0 && !in->exec_form &&
+               startswith(a + strspn(a, "0123456789"), "<<");
+}
+
+static int copy_error(struct builder *b, const struct dockerfile_instruction *in, const char *msg,
+                      struct st_error **err)
+{
+        return st_error_set(err, ST_E_PARSE, "%s:%u: %s", b->df->filename, in->line, msg);
+}
+
+/* BuildKit's rules for --checksum: ADD, one source, a URL. */
+static int check_checksum(struct builder *b, const struct dockerfile_instruction *in,
+                          const struct copy_step *cs, struct st_error **err)
+{
+        if (!cs->checksum)
+                return 0;
+        if (in->kind != DOCKERFILE_ADD)
+                return copy_error(b, in, "checksum can't be specified for COPY", err);
+        if (strv_length(cs->words) != 2)
+                return copy_error(b, in, "checksum can't be specified for multiple sources", err);
+        if (!build_is_url(cs->words[0]))
+                return copy_error(b, in, "checksum can't be specified for non-HTTP(S) sources",
+                                  err);
+        if (!digest_is_valid(cs->checksum)) {
+                if (strchr(cs->checksum, ':') && !startswith(cs->checksum, "sha256:"))
+                        return st_error_set(err, ST_E_UNSUPPORTED,
+                                            "unsupported checksum '%s': only sha256 is supported",
+                                            cs->checksum);
+                return st_error_set(err, ST_E_PARSE, "invalid checksum digest format '%s'",
+                                    cs->checksum);
+        }
+        return 0;
+}
+
+/* Split the sources into paths, URLs and heredocs. */
+static int classify(struct builder *b, struct build_state *st,
+                    const struct dockerfile_instruction *in, struct copy_step *cs,
+                    struct st_error **err)
+{
+        size_t n = strv_length(cs->words), next_heredoc = 0;
+        if (is_heredoc_word(in, n - 1))
+                return copy_error(b, in,
+                                  in->kind == DOCKERFILE_ADD
+                                          ? "ADD cannot accept a heredoc as a destination"
+                                          : "COPY cannot accept a heredoc as a destination",
+                                  err);
+        cs->locals = xcalloc(n, sizeof(char *));
+        cs->files = xcalloc(n, sizeof(*cs->files));
+        for (size_t i = 0; i + 1 < n; i++) {
+                const char *w = cs->words[i];
+                int r = 0;
+                if (is_heredoc_word(in, i) && next_heredoc < in->n_heredocs)
+                        r = build_file_src_heredoc(b, st, &in->heredocs[next_heredoc++],
+                                                   &cs->files[cs->n_files++], err);
+                else if (build_is_git_source(w))
+                        r = st_error_set(err, ST_E_UNSUPPORTED,
+                                         "%s:%u: %s of a git repository is not supported",
+                                         b->df->filename, in->line,
+                                         dockerfile_kind_to_string(in->kind));
+                else if (build_is_url(w) && in->kind == DOCKERFILE_COPY)
+                        r = copy_error(b, in, "source can't be a URL for COPY", err);
+                else if (build_is_url(w))
+                        build_file_src_url(w, cs->checksum, &cs->files[cs->n_files++]);
+                else
+                        cs->locals[cs->n_locals++] = cs->words[i];
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* With a heredoc or URL among several sources, dest must name a directory, as for any COPY of
+ * several sources (build_copy checks the paths among themselves). */
+static int check_several(struct copy_step *cs, struct st_error **err)
+{
+        const char *dest = cs->req.dest;
+        size_t len = strlen(dest);
+        bool dir = endswith(dest, "/") || streq(dest, ".") || streq(dest, "..") ||
+                   endswith(dest, "/.") || endswith(dest, "/..");
+        if (cs->n_files == 0 || cs->n_files + cs->n_locals < 2 || dir || len == 0)
+                return 0;
+        return st_error_set(err, -EINVAL,
+                            "When using %s with more than one source file, the destination must "
+                            "be a directory and end with a /",
+                            cs->req.add ? "ADD" : "COPY");
+}
+
+/* Copy (or with RET_DIGEST hash) the file source F into ROOT with the step's rules. */
+static int file_part(struct copy_step *cs, struct build_file_src *f, int root, char *ret_digest,
+                     struct st_error **err)
+{
+        char *srcs[] = { f->name, NULL };
+        struct build_copy_req req = cs->req;
+        req.sources = srcs;
+        req.add = false; /* a downloaded archive is not extracted */
+        req.parents = false;
+        struct build_copy_source src = { .root_fd = f->dir_fd, .desc = "context" };
+        if (ret_digest)
+                return build_copy_digest(&src, &req, ret_digest, err);
+        return build_copy(&src, root, &req, NULL, err);
+}
+
+/* The content parts of the key: the path sources' digest, then each file source's; each also
+ * described in the step record's "files". */
+static int key_parts(struct builder *b, struct copy_step *cs, char ***parts, struct st_error **err)
+{
+        char digest[DIGEST_STR_LEN + 1];
+        int r = 0;
+        if (cs->n_locals > 0) {
+                cs->req.sources = cs->locals;
+                r = build_copy_digest_entries(&cs->src, &cs->req, build_inputs_add_file, cs->inputs,
+                                              digest, err);
+                if (r < 0)
+                        return r;
+                strv_push(parts, digest);
+        }
+        for (size_t i = 0; i < cs->n_files; i++) {
+                struct build_file_src *f = &cs->files[i];
+                _cleanup_free_ char *what =
+                        f->url ? build_url_for_message(f->url) : xasprintf("<<%s", f->name);
+                if (f->url && f->checksum) { /* known without downloading */
+                        strv_consume(parts,
+                                     xasprintf("url %s %s %s", f->url, f->name, f->checksum));
+                        build_inputs_add_file(cs->inputs, what, "", f->checksum);
+                        continue;
+                }
+                if (f->url)
+                        r = build_file_src_fetch(b, f, err);
+                if (r >= 0)
+                        r = file_part(cs, f, -1, digest, err);
+                if (r < 0)
+                        return r;
+                strv_push(parts, digest);
+                build_inputs_add_file(cs->inputs, what, "", digest);
+        }
+        return 0;
+}
+
 static int setup_mode(const char *chmod, struct copy_step *cs, struct st_error **err)
 {
         if (!chmod)
@@ -133,20 +289,33 @@ static int setup_mode(const char *chmod, struct copy_step *cs, struct st_error *
         return r < 0 ? r : 0;
 }
 
+/* BuildKit's history text: the flags, the path and URL sources, then "<<NAME" for each
+ * heredoc, then dest. */
 static void created_by(struct copy_step *cs, const struct dockerfile_instruction *in,
                        const char *from, const char *chown, const char *chmod)
 {
         _cleanup_free_ char *w = NULL;
-        STRV_FOREACH(p, cs->words) {
-                char *n = w ? xasprintf("%s %s", w, *p) : xstrdup(*p);
+        size_t n = strv_length(cs->words);
+        for (size_t i = 0; i + 1 < n; i++) {
+                if (is_heredoc_word(in, i))
+                        continue;
+                char *next = w ? xasprintf("%s %s", w, cs->words[i]) : xstrdup(cs->words[i]);
                 free(w);
-                w = n;
+                w = next;
+        }
+        for (size_t i = 0; i < cs->n_files; i++) {
+                if (cs->files[i].url)
+                        continue;
+                char *next = w ? xasprintf("%s <<%s", w, cs->files[i].name)
+                               : xasprintf("<<%s", cs->files[i].name);
+                free(w);
+                w = next;
         }
         _cleanup_free_ char *f = from ? xasprintf("--from=%s ", from) : xstrdup("");
         _cleanup_free_ char *o = chown ? xasprintf("--chown=%s ", chown) : xstrdup("");
         _cleanup_free_ char *m = chmod ? xasprintf("--chmod=%s ", chmod) : xstrdup("");
-        cs->created_by = xasprintf("%s %s%s%s%s # buildkit", dockerfile_kind_to_string(in->kind), f,
-                                   o, m, w ?: "");
+        cs->created_by = xasprintf("%s %s%s%s%s %s # buildkit", dockerfile_kind_to_string(in->kind),
+                                   f, o, m, w ?: "", cs->words[n - 1]);
 }
 
 static int copy_prepare(struct builder *b, struct build_state *st,
@@ -164,10 +333,20 @@ static int copy_prepare(struct builder *b, struct build_state *st,
                 r = flag_value(b, st, in, "chown", &chown, err);
         if (r >= 0)
                 r = flag_value(b, st, in, "chmod", &chmod, err);
+        if (r >= 0)
+                r = flag_value(b, st, in, "checksum", &cs->checksum, err);
+        if (r >= 0)
+                r = check_checksum(b, in, cs, err);
+        if (r >= 0)
+                r = classify(b, st, in, cs, err);
         if (r < 0)
                 return r;
+        const struct dockerfile_flag *link = dockerfile_instruction_flag(in, "link");
+        /* BuildKit builds a --link copy with --chmod in place (no merge) */
+        cs->link = link && (!link->value || streq(link->value, "true")) && !chmod;
         size_t n = strv_length(cs->words);
-        cs->req = (struct build_copy_req){ .sources = cs->words, .uid = -1, .gid = -1, .mode = -1 };
+        cs->req =
+                (struct build_copy_req){ .sources = cs->locals, .uid = -1, .gid = -1, .mode = -1 };
         cs->req.dest = cs->words[n - 1];
         cs->req.workdir = json_get_str(image_config_container(st->cfg), "WorkingDir");
         cs->req.add = in->kind == DOCKERFILE_ADD;
@@ -177,7 +356,8 @@ static int copy_prepare(struct builder *b, struct build_state *st,
                         strv_push(&cs->req.exclude_patterns, in->flags[i].value);
         cs->src = (struct build_copy_source){ .root_fd = b->context_fd, .desc = "context" };
         build_copy_source_init_context(b, &cs->src);
-        if (from)
+        r = check_several(cs, err);
+        if (r >= 0 && from)
                 r = setup_from(b, from, cs, err);
         if (r >= 0 && chown)
                 r = resolve_chown(b, st, chown, &cs->req, err);
@@ -186,22 +366,40 @@ static int copy_prepare(struct builder *b, struct build_state *st,
         if (r < 0)
                 return r;
         created_by(cs, in, from, chown, chmod);
-        char digest[DIGEST_STR_LEN + 1];
-        cs->words[n - 1] = NULL; /* sources only */
-        r = build_copy_digest(&cs->src, &cs->req, digest, err);
-        cs->words[n - 1] = (char *)cs->req.dest;
+        cs->inputs = build_inputs_new(b, st, cs->created_by);
+        _cleanup_strv_ char **parts = NULL;
+        strv_push(&parts, cs->created_by);
+        r = key_parts(b, cs, &parts, err);
         if (r < 0)
                 return r;
-        char *parts[] = { cs->created_by, digest, NULL };
         build_cache_key(st->key, parts, cs->key);
+        /* --link: the layer does not depend on the base, so neither does this key */
+        strv_push(&parts, "link");
+        build_cache_key(NULL, parts, cs->link_key);
         return 0;
+}
+
+static int copy_all(struct copy_step *cs, struct builder *b, int root, struct st_error **err)
+{
+        int r = 0;
+        if (cs->n_locals > 0) {
+                cs->req.sources = cs->locals;
+                r = build_copy(&cs->src, root, &cs->req, NULL, err);
+        }
+        for (size_t i = 0; r >= 0 && i < cs->n_files; i++) {
+                r = build_file_src_fetch(b, &cs->files[i], err);
+                if (r >= 0)
+                        r = file_part(cs, &cs->files[i], root, NULL, err);
+        }
+        return r;
 }
 
 static int copy_and_commit(struct builder *b, struct build_state *st, struct copy_step *cs,
                            struct st_error **err)
 {
         _cleanup_free_ char *dir = NULL;
-        int r = build_mount_state(b, st, &dir, err);
+        struct build_state empty = { 0 };
+        int r = build_mount_state(b, cs->link ? &empty : st, &dir, err);
         if (r < 0)
                 return r;
         _cleanup_free_ char *merged = xasprintf("%s/merged", dir);
@@ -209,23 +407,21 @@ static int copy_and_commit(struct builder *b, struct build_state *st, struct cop
         if (root < 0)
                 r = st_error_set_errno(err, -errno, "open '%s'", merged);
         const char *wd = cs->req.workdir;
-        if (r >= 0 && wd && wd[strspn(wd, "/")]) {
+        if (r >= 0 && !cs->link && wd && wd[strspn(wd, "/")]) {
                 int fd = archive_open_dir_create(root, wd + strspn(wd, "/"));
                 if (fd < 0)
                         r = st_error_set_errno(err, fd, "create WORKDIR '%s'", wd);
                 safe_close(fd);
         }
-        char *dest = cs->words[strv_length(cs->words) - 1];
-        cs->words[strv_length(cs->words) - 1] = NULL;
         if (r >= 0)
-                r = build_copy(&cs->src, root, &cs->req, NULL, err);
-        cs->words[strv_length(cs->words)] = dest;
+                r = copy_all(cs, b, root, err);
         root = safe_close(root);
         build_unmount_state(dir, r >= 0);
         if (r < 0)
                 return r;
         _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
-        r = build_commit_upper(b, st, upper, cs->key, cs->created_by, err);
+        r = build_commit_upper(b, st, upper, cs->key, cs->link ? cs->link_key : NULL,
+                               cs->created_by, err);
         (void)rm_rf_at(AT_FDCWD, dir);
         return r;
 }
@@ -237,7 +433,8 @@ int build_step_copy(struct builder *b, struct build_state *st,
         build_step_begin(b, in->original);
         int r = copy_prepare(b, st, in, &cs, err);
         if (r >= 0)
-                r = build_cache_try(b, st, cs.key, cs.created_by, err);
+                r = build_cache_try(b, st, cs.key, cs.link ? cs.link_key : NULL, cs.created_by,
+                                    TAKE_PTR(cs.inputs), err);
         if (r == 0)
                 r = copy_and_commit(b, st, &cs, err);
         copy_step_release(&cs);

@@ -25,6 +25,7 @@ struct run_step {
         char *created_by;
         struct build_mounts mounts;
         char key[DIGEST_STR_LEN + 1];
+        json_t *inputs; /* for the step record */
 };
 
 static void run_step_release(struct run_step *rs)
@@ -34,6 +35,7 @@ static void run_step_release(struct run_step *rs)
         strv_free(rs->args);
         free(rs->created_by);
         build_mounts_release(&rs->mounts);
+        json_decref(rs->inputs);
 }
 
 static bool kv_has(char *const *l, const char *k)
@@ -95,6 +97,18 @@ static int run_prepare(struct builder *b, struct build_state *st,
         STRV_FOREACH(m, rs->mounts.key_parts)
                 strv_push(&parts, *m);
         build_cache_key(st->key, parts, rs->key);
+        _cleanup_free_ char *text = xstrdup("RUN");
+        STRV_FOREACH(a, rs->argv) {
+                char *n = xasprintf("%s %s", text, *a);
+                free(text);
+                text = n;
+        }
+        rs->inputs = build_inputs_new(b, st, text);
+        json_set_str(rs->inputs, "network", rs->network);
+        json_t *mounts = json_array();
+        STRV_FOREACH(m, rs->mounts.key_parts)
+                json_array_append_new(mounts, json_string(*m));
+        json_object_set_new(rs->inputs, "mounts", mounts);
         return 0;
 }
 
@@ -138,8 +152,6 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
         json_object_set_new(ic, "Env", json_array());
         STRV_FOREACH(e, rs->env)
                 json_array_append_new(json_object_get(ic, "Env"), json_string(*e));
-        STRV_FOREACH(e, rs->mounts.env)
-                json_array_append_new(json_object_get(ic, "Env"), json_string(*e));
         struct runtime_options o = {
                 .image = BUILD_CONTAINER_IMAGE,
                 .cmd = rs->argv,
@@ -167,8 +179,8 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
         return store_container_create(b->s, &n, ret, err);
 }
 
-static int run_container(struct builder *b, struct store_container *c, int *ret_status,
-                         struct st_error **err)
+static int run_container(struct builder *b, struct store_container *c, char *const *secret_env,
+                         int *ret_status, struct st_error **err)
 {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -185,7 +197,9 @@ static int run_container(struct builder *b, struct store_container *c, int *ret_
                 safe_close(p[1]);
                 return st_error_set_errno(err, -e, "thread");
         }
-        struct runtime_host h = { .store = b->s, .search_path = b->o->search_path };
+        struct runtime_host h = { .store = b->s,
+                                  .search_path = b->o->search_path,
+                                  .secret_env = secret_env }; /* never in the store */
         struct runtime_attach a = { .in_fd = -1, .out_fd = p[1], .err_fd = p[1] };
         int r = runtime_container_run(&h, c, &a, ret_status, err);
         safe_close(p[1]);
@@ -296,7 +310,7 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
         r = make_container(b, st, rs, &c, err);
         if (r < 0)
                 return r;
-        r = run_container(b, c, &status, err);
+        r = run_container(b, c, rs->mounts.env, &status, err);
         if (r >= 0 && status != 0) {
                 _cleanup_free_ char *cmd = NULL;
                 STRV_FOREACH(a, rs->argv) {
@@ -312,7 +326,7 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
         _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
         if (r >= 0) {
                 clean_stubs(b, st, upper, rs->mounts.targets);
-                r = build_commit_upper(b, st, upper, rs->key, rs->created_by, err);
+                r = build_commit_upper(b, st, upper, rs->key, NULL, rs->created_by, err);
         }
         (void)store_container_delete(b->s, c->id, NULL);
         return r;
@@ -325,7 +339,7 @@ int build_step_run(struct builder *b, struct build_state *st,
         build_step_begin(b, in->original);
         int r = run_prepare(b, st, in, &rs, err);
         if (r >= 0)
-                r = build_cache_try(b, st, rs.key, rs.created_by, err);
+                r = build_cache_try(b, st, rs.key, NULL, rs.created_by, TAKE_PTR(rs.inputs), err);
         if (r == 0)
                 r = run_and_commit(b, st, &rs, err);
         run_step_release(&rs);

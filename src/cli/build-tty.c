@@ -296,6 +296,15 @@ void build_tty_event(struct build_tty *t, const struct build_event *ev)
                 build_tty_print(t, ev->text ?: "");
                 return;
         }
+        if (ev->kind == BUILD_EVENT_EXPLAIN) { /* above the live view, named by its step */
+                pthread_mutex_lock(&t->lock);
+                const struct step *s = find_step(t, ev->id);
+                _cleanup_free_ char *line =
+                        xasprintf(" => %s: cache miss: %s", s ? s->name : "", ev->text ?: "");
+                pthread_mutex_unlock(&t->lock);
+                build_tty_print(t, line);
+                return;
+        }
         pthread_mutex_lock(&t->lock);
         if (!t->finished)
                 on_event(t, ev);

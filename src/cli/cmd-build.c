@@ -4,9 +4,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "basic/fileio.h"
+#include "basic/format.h"
 #include "basic/log.h"
 #include "basic/util.h"
 #include "build/build.h"
@@ -15,12 +18,14 @@
 #include "cli/remote.h"
 #include "dockerfile/dockerfile.h"
 #include "image/reference.h"
+#include "registry/registry.h"
+#include "runtime/spec.h"
 
 extern char **environ;
 
 struct build_args {
         struct build_opts o;
-        char **tags, **build_args, **labels, **secrets;
+        char **tags, **build_args, **labels, **secrets, **no_cache_filter;
         const char *file;
         const char *iidfile;
         const char *compression_level;
@@ -29,6 +34,7 @@ struct build_args {
         struct build_tty *tty;
         bool pull_always; /* --pull: pull base images even when present */
         struct cli *cli;
+        struct registry_ctx *registry; /* for ADD of URLs, made on first use */
         unsigned last_id;
 };
 
@@ -39,6 +45,8 @@ static void release(struct build_args *a)
         strv_free(a->build_args);
         strv_free(a->labels);
         strv_free(a->secrets);
+        strv_free(a->no_cache_filter);
+        registry_ctx_free(a->registry);
 }
 
 static int add_tag(struct build_args *a, const char *name)
@@ -106,6 +114,17 @@ static int on_flag(int opt, const char *arg, void *userdata)
         case 'L':
                 a->compression_level = arg;
                 return 0;
+        case 'E':
+                a->o.explain = true;
+                return 0;
+        case 'F':
+                for (const char *p = arg; *p;) {
+                        size_t n = strcspn(p, ",");
+                        if (n > 0)
+                                strv_consume(&a->no_cache_filter, xstrndup(p, n));
+                        p += n + (p[n] == ',');
+                }
+                return 0;
         default:
                 return -EINVAL;
         }
@@ -159,6 +178,26 @@ static bool want_tty(const struct build_args *a)
                !secure_getenv("STRATA_NO_TTY") && !(term && streq(term, "dumb"));
 }
 
+/* The builder's download hook (ADD of a URL), through the registry code's HTTP stack. */
+static int download(void *userdata, const char *url, int fd, struct build_download *ret,
+                    struct st_error **err)
+{
+        struct build_args *a = userdata;
+        if (!a->registry) {
+                int r = cli_registry_ctx(-1, &a->registry, err);
+                if (r < 0)
+                        return r;
+        }
+        struct registry_download d;
+        int r = registry_download(a->registry, url, fd, &d, err);
+        if (r < 0)
+                return r;
+        memcpy(ret->digest, d.digest, sizeof(ret->digest));
+        ret->size = d.size;
+        ret->last_modified = d.last_modified;
+        return 0;
+}
+
 static void progress(void *userdata, const struct build_event *ev)
 {
         struct build_args *a = userdata;
@@ -172,7 +211,7 @@ static void progress(void *userdata, const struct build_event *ev)
         }
         if (a->quiet)
                 return;
-        a->last_id = ev->id;
+        a->last_id = MAX(a->last_id, ev->id); /* stages may interleave */
         switch (ev->kind) {
         case BUILD_EVENT_STEP:
                 fprintf(stderr, "#%u %s\n", ev->id, ev->name);
@@ -188,6 +227,9 @@ static void progress(void *userdata, const struct build_event *ev)
                 break;
         case BUILD_EVENT_ERROR:
                 fprintf(stderr, "#%u ERROR\n", ev->id);
+                break;
+        case BUILD_EVENT_EXPLAIN:
+                fprintf(stderr, "#%u cache miss: %s\n", ev->id, ev->text);
                 break;
         default:
                 break;
@@ -217,6 +259,39 @@ static int write_iidfile(const char *path, const char *id)
         if (r < 0)
                 log_error("write '%s': %s", path, strerror(-r));
         return r;
+}
+
+/* The build cache's size limit: STRATA_BUILD_CACHE_MAX ("2GB", "512m", "0": none), else a
+ * tenth of the store's file system, as BuildKit's default. -1: no limit. */
+static int64_t cache_max(struct cli *c)
+{
+        const char *v = getenv("STRATA_BUILD_CACHE_MAX");
+        int64_t max = 0;
+        if (v && runtime_parse_bytes(v, &max) < 0) {
+                log_warning("invalid STRATA_BUILD_CACHE_MAX '%s', ignoring", v);
+                v = NULL;
+        }
+        if (v)
+                return max > 0 ? max : -1;
+        struct statvfs sv;
+        if (statvfs(store_root(c->store), &sv) < 0)
+                return -1;
+        return (int64_t)((uint64_t)sv.f_blocks * sv.f_frsize / 10);
+}
+
+/* After a build: evict the least recently used cache entries while the cache's exclusive
+ * storage is over its limit, then collect their layers. Failures only warn. */
+static void cap_cache(struct cli *c)
+{
+        _cleanup_error_ struct st_error *err = NULL;
+        int64_t max = cache_max(c);
+        uint64_t size = 0;
+        if (max < 0 || store_build_cache_size(c->store, &size, &err) < 0 || size <= (uint64_t)max)
+                return;
+        struct store_cache_trim t = { .keep_bytes = max };
+        if (store_build_cache_trim(c->store, &t, NULL, &err) < 0 ||
+            store_gc(c->store, NULL, &err) < 0)
+                log_warning("trim the build cache: %s, ignoring", st_error_msg(err));
 }
 
 static void print_tty_result(struct build_args *a, const char *id)
@@ -257,6 +332,7 @@ static int do_build(struct cli *c, struct build_args *a, const char *context)
         a->o.build_args = a->build_args;
         a->o.envp = environ;
         a->o.labels = a->labels;
+        a->o.no_cache_filter = a->no_cache_filter;
         a->o.secrets = a->secrets;
         a->o.tags = a->tags;
         a->o.search_path = getenv("PATH");
@@ -264,6 +340,8 @@ static int do_build(struct cli *c, struct build_args *a, const char *context)
         a->o.progress_data = a;
         a->o.ensure_image = ensure_image;
         a->o.ensure_data = a;
+        a->o.download = download;
+        a->o.download_data = a;
         a->cli = c;
         char id[DIGEST_STR_LEN + 1];
         _cleanup_error_ struct st_error *err = NULL;
@@ -272,6 +350,7 @@ static int do_build(struct cli *c, struct build_args *a, const char *context)
         r = build_image(c->store, &a->o, id, &err);
         if (a->tty)
                 build_tty_finish(a->tty, r >= 0);
+        cap_cache(c);
         if (r < 0)
                 return cli_fail(err);
         if (a->quiet)
@@ -306,6 +385,8 @@ int verb_build(struct cli *c, int argc, char **argv)
                 { "secret", required_argument, NULL, 'S' },
                 { "compression", required_argument, NULL, 'C' },
                 { "compression-level", required_argument, NULL, 'L' },
+                { "explain", no_argument, NULL, 'E' },
+                { "no-cache-filter", required_argument, NULL, 'F' },
                 { "help", no_argument, NULL, 'H' },
                 {},
         };
@@ -330,18 +411,102 @@ int verb_build(struct cli *c, int argc, char **argv)
         return ex;
 }
 
+/* A Go duration ("24h", "1h30m", "90s", "1.5h") in seconds into *RET; -EINVAL if bad. */
+static int parse_duration(const char *s, double *ret)
+{
+        static const struct {
+                const char *unit;
+                double secs;
+        } units[] = { { "ns", 1e-9 }, { "us", 1e-6 }, { "ms", 1e-3 },
+                      { "s", 1 },     { "m", 60 },    { "h", 3600 } };
+
+        double total = 0;
+        if (!*s)
+                return -EINVAL;
+        while (*s) {
+                char *end = NULL;
+                errno = 0;
+                double v = strtod(s, &end);
+                if (errno || end == s || !(v >= 0 && v < 1e12) || *s == '+' || *s == '-')
+                        return -EINVAL;
+                size_t n = strspn(end, "numsh");
+                bool ok = false;
+                for (size_t i = 0; i < ELEMENTSOF(units) && !ok; i++)
+                        if (n == strlen(units[i].unit) && strncmp(end, units[i].unit, n) == 0) {
+                                total += v * units[i].secs;
+                                ok = true;
+                        }
+                if (!ok)
+                        return -EINVAL;
+                s = end + n;
+        }
+        *ret = total;
+        return 0;
+}
+
+struct prune_args {
+        struct store_cache_trim t;
+        bool filtered;
+        const char *bad; /* the first bad value, for the message */
+};
+
+static int on_prune_flag(int opt, const char *arg, void *userdata)
+{
+        struct prune_args *a = userdata;
+        double secs = 0;
+        switch (opt) {
+        case 'a': /* every entry is unused by a running build: -a changes nothing */
+        case 'f': /* no prompt to skip */
+                return 0;
+        case 'k':
+                a->filtered = true;
+                if (runtime_parse_bytes(arg, &a->t.keep_bytes) < 0 && !a->bad)
+                        a->bad = arg;
+                return 0;
+        case 'F':
+                if ((!startswith(arg, "until=") || parse_duration(arg + 6, &secs) < 0) && !a->bad)
+                        a->bad = arg;
+                a->filtered = true;
+                a->t.until = (int64_t)time(NULL) - (int64_t)secs;
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
 int verb_builder(struct cli *c, int argc, char **argv)
 {
+        static const struct option opts[] = {
+                { "all", no_argument, NULL, 'a' },
+                { "force", no_argument, NULL, 'f' },
+                { "keep-storage", required_argument, NULL, 'k' },
+                { "filter", required_argument, NULL, 'F' },
+                { "help", no_argument, NULL, 'H' },
+                {},
+        };
         if (argc < 2 || !streq(argv[1], "prune"))
-                return cli_usage_error("builder", "usage: strata builder prune [-f]");
+                return cli_usage_error("builder", "usage: strata builder prune [OPTIONS]");
+        struct prune_args a = { .t = { .keep_bytes = -1 } };
+        int ex = 0;
+        if (cli_parse_flags("builder", argc - 1, argv + 1, "afH", opts, on_prune_flag, &a, 0, &ex) <
+            0)
+                return ex;
+        if (a.bad)
+                return cli_usage_error("builder",
+                                       "invalid value '%s': expected --keep-storage SIZE or"
+                                       " --filter until=DURATION",
+                                       a.bad);
         if (cli_store(c) < 0)
                 return EXIT_FAIL;
         _cleanup_error_ struct st_error *err = NULL;
         uint64_t n = 0;
         struct store_gc_stats stats = { 0 };
-        if (store_build_cache_prune(c->store, &n, &err) < 0 || store_gc(c->store, &stats, &err) < 0)
+        int r = a.filtered ? store_build_cache_trim(c->store, &a.t, &n, &err)
+                           : store_build_cache_prune(c->store, &n, &err);
+        if (r < 0 || store_gc(c->store, &stats, &err) < 0)
                 return cli_fail(err);
+        _cleanup_free_ char *freed = format_bytes_docker(stats.bytes_freed);
         printf("Deleted build cache objects: %llu\n", (unsigned long long)n);
-        printf("Total reclaimed space: %llu B\n", (unsigned long long)stats.bytes_freed);
+        printf("Total reclaimed space: %s\n", freed);
         return EXIT_OK;
 }

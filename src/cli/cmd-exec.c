@@ -34,7 +34,8 @@ static int exec_flag(int opt, const char *arg, void *u)
         case 'e':
                 strv_push(&a->env, arg);
                 break;
-        case 0x100: /* --privileged: the container's capabilities are what it gets */
+        case 0x100:
+                a->o.privileged = true;
                 break;
         default:
                 return -1;

@@ -1,4 +1,5 @@
 /* strata inspect: images and containers as `docker inspect` shows them. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "basic/util.h"
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/remote.h"
 #include "image/reference.h"
 #include "json/json.h"
 #include "json/template.h"
@@ -44,6 +46,32 @@ static json_t *graph_driver(struct store *s, const struct store_image *img)
         return json_pack("{s:o, s:s}", "Data", data, "Name", "overlay");
 }
 
+json_t *cli_image_inspect_json(const struct image_config *cfg, const char *id, char **tags,
+                               char **repo_digests, int64_t size, json_t *graph_driver)
+{
+        const char *comment = cfg->n_history ? cfg->history[cfg->n_history - 1].comment : NULL;
+        json_t *config = json_object_get(cfg->root, "config");
+        json_t *diff_ids = json_array();
+        STRV_FOREACH(d, cfg->diff_ids)
+                json_array_append_new(diff_ids, json_string(*d));
+        json_t *o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:I}", "Id",
+                              id, "RepoTags", strv_to_json(tags, true), "RepoDigests",
+                              strv_to_json(repo_digests, true), "Parent", "", "Comment",
+                              comment ? comment : "", "Created", cfg->created ? cfg->created : "",
+                              "DockerVersion", "", "Author", cfg->author ? cfg->author : "",
+                              "Config", config ? config : json_null(), "Architecture",
+                              cfg->architecture ? cfg->architecture : "", "Os",
+                              cfg->os ? cfg->os : "", "Size", (json_int_t)size);
+        if (cfg->variant)
+                json_object_set_new(o, "Variant", json_string(cfg->variant));
+        if (graph_driver)
+                json_object_set_new(o, "GraphDriver", graph_driver);
+        json_object_set_new(o, "RootFS",
+                            json_pack("{s:s, s:o}", "Type", "layers", "Layers", diff_ids));
+        json_object_set_new(o, "Metadata", json_pack("{s:s}", "LastTagTime", ""));
+        return o;
+}
+
 /* The inspect object of IMG; a new reference. */
 static int image_json(struct store *s, const struct store_image *img, json_t **ret,
                       struct st_error **err)
@@ -52,26 +80,8 @@ static int image_json(struct store *s, const struct store_image *img, json_t **r
         int r = cli_image_config(s, img, &cfg, err);
         if (r < 0)
                 return r;
-        const char *comment = cfg->n_history ? cfg->history[cfg->n_history - 1].comment : NULL;
-        json_t *config = json_object_get(cfg->root, "config");
-        json_t *diff_ids = json_array();
-        STRV_FOREACH(d, cfg->diff_ids)
-                json_array_append_new(diff_ids, json_string(*d));
-        json_t *o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:I}", "Id",
-                              img->id, "RepoTags", strv_to_json(img->tags, true), "RepoDigests",
-                              strv_to_json(img->repo_digests, true), "Parent", "", "Comment",
-                              comment ? comment : "", "Created", cfg->created ? cfg->created : "",
-                              "DockerVersion", "", "Author", cfg->author ? cfg->author : "",
-                              "Config", config ? config : json_null(), "Architecture",
-                              cfg->architecture ? cfg->architecture : "", "Os",
-                              cfg->os ? cfg->os : "", "Size", (json_int_t)img->size);
-        if (cfg->variant)
-                json_object_set_new(o, "Variant", json_string(cfg->variant));
-        json_object_set_new(o, "GraphDriver", graph_driver(s, img));
-        json_object_set_new(o, "RootFS",
-                            json_pack("{s:s, s:o}", "Type", "layers", "Layers", diff_ids));
-        json_object_set_new(o, "Metadata", json_pack("{s:s}", "LastTagTime", ""));
-        *ret = o;
+        *ret = cli_image_inspect_json(cfg, img->id, img->tags, img->repo_digests, img->size,
+                                      graph_driver(s, img));
         return 0;
 }
 
@@ -177,57 +187,118 @@ static int inspect_one(struct store *s, const char *name, const char *type, json
         return 0;
 }
 
-int verb_inspect(struct cli *c, int argc, char **argv)
+struct inspect_args {
+        const char *format, *type, *platform;
+        bool remote;
+        int tls_verify;
+};
+
+enum { OPT_REMOTE = 0x100, OPT_PLATFORM, OPT_TLS_VERIFY };
+
+/* One flag into A; prints a usage error and returns < 0 if it is bad. */
+static int inspect_flag(int opt, const char *arg, struct inspect_args *a)
+{
+        if (opt == 'f')
+                a->format = arg;
+        else if (opt == 't' && !streq(arg, "image") && !streq(arg, "container")) {
+                cli_usage_error("inspect", "unsupported --type '%s'", arg);
+                return -EINVAL;
+        } else if (opt == 't')
+                a->type = arg;
+        else if (opt == OPT_REMOTE)
+                a->remote = true;
+        else if (opt == OPT_PLATFORM)
+                a->platform = arg;
+        else if (opt == OPT_TLS_VERIFY)
+                return cli_parse_tls_verify("inspect", arg, &a->tls_verify);
+        return 0;
+}
+
+/* The flags into A: the index of the first name, or -1 with *ret_exit (help, usage error). */
+static int parse_args(int argc, char **argv, struct inspect_args *a, int *ret_exit)
 {
         static const struct option opts[] = {
                 { "format", required_argument, NULL, 'f' },
                 { "type", required_argument, NULL, 't' },
+                { "remote", no_argument, NULL, OPT_REMOTE },
+                { "platform", required_argument, NULL, OPT_PLATFORM },
+                { "tls-verify", optional_argument, NULL, OPT_TLS_VERIFY },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *format = NULL, *type = NULL;
         int o;
+        *ret_exit = EXIT_USAGE;
         while ((o = getopt_long(argc, argv, "f:h", opts, NULL)) >= 0) {
-                if (o == 'f')
-                        format = optarg;
-                else if (o == 't') {
-                        if (!streq(optarg, "image") && !streq(optarg, "container"))
-                                return cli_usage_error("inspect", "unsupported --type '%s'",
-                                                       optarg);
-                        type = optarg;
-                } else if (o == 'h')
-                        return cli_help("inspect");
-                else
-                        return cli_usage_error("inspect", "invalid option");
+                if (o == 'h') {
+                        *ret_exit = cli_help("inspect");
+                        return -1;
+                }
+                if (o == '?') {
+                        cli_usage_error("inspect", "invalid option");
+                        return -1;
+                }
+                if (inspect_flag(o, optarg, a) < 0)
+                        return -1;
         }
+        const char *bad = NULL;
         if (optind >= argc)
-                return cli_usage_error("inspect", "\"inspect\" requires at least 1 argument");
-        if (cli_store(c) < 0)
+                bad = "\"inspect\" requires at least 1 argument";
+        else if (a->remote && a->type)
+                bad = "--remote inspects images, not --type";
+        else if (!a->remote && a->platform)
+                bad = "--platform needs --remote";
+        if (bad) {
+                cli_usage_error("inspect", "%s", bad);
+                return -1;
+        }
+        return optind;
+}
+
+/* Print ALL (inspect objects) as a JSON array, or each through the template FORMAT. */
+static int print_all(json_t *all, const char *format)
+{
+        if (!format) {
+                _cleanup_free_ char *s = json_dump_pretty(all);
+                puts(s);
+                return EXIT_OK;
+        }
+        _cleanup_error_ struct st_error *err = NULL;
+        size_t n = json_array_size(all);
+        json_t **items = xcalloc(n + 1, sizeof(json_t *));
+        for (size_t i = 0; i < n; i++)
+                items[i] = json_array_get(all, i);
+        int r = cli_print_formatted(format, items, n, NULL, &err);
+        free(items);
+        return r < 0 ? cli_fail(err) : EXIT_OK;
+}
+
+int verb_inspect(struct cli *c, int argc, char **argv)
+{
+        struct inspect_args a = { .tls_verify = -1 };
+        int ex;
+        int first = parse_args(argc, argv, &a, &ex);
+        if (first < 0)
+                return ex;
+        _cleanup_registry_ctx_ struct registry_ctx *ctx = NULL;
+        _cleanup_error_ struct st_error *cerr = NULL;
+        if (a.remote && cli_registry_ctx(a.tls_verify, &ctx, &cerr) < 0)
+                return cli_fail(cerr);
+        if (!a.remote && cli_store(c) < 0)
                 return EXIT_FAIL;
         int ret = EXIT_OK;
         json_t *all = json_array();
-        for (int i = optind; i < argc; i++) {
+        for (int i = first; i < argc; i++) {
                 _cleanup_error_ struct st_error *err = NULL;
                 json_t *j = NULL;
-                if (inspect_one(c->store, argv[i], type, &j, &err) < 0) {
+                int r = a.remote ? cli_inspect_remote(ctx, argv[i], a.platform, &j, &err)
+                                 : inspect_one(c->store, argv[i], a.type, &j, &err);
+                if (r < 0) {
                         ret = cli_fail(err);
                         continue;
                 }
                 json_array_append_new(all, j);
         }
-        _cleanup_error_ struct st_error *err = NULL;
-        if (format) {
-                size_t n = json_array_size(all);
-                json_t **items = xcalloc(n + 1, sizeof(json_t *));
-                for (size_t i = 0; i < n; i++)
-                        items[i] = json_array_get(all, i);
-                if (cli_print_formatted(format, items, n, NULL, &err) < 0)
-                        ret = cli_fail(err);
-                free(items);
-        } else {
-                _cleanup_free_ char *s = json_dump_pretty(all);
-                puts(s);
-        }
+        int pr = print_all(all, a.format);
         json_decref(all);
-        return ret;
+        return ret != EXIT_OK ? ret : pr;
 }

@@ -1,4 +1,5 @@
 /* strata push. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -6,20 +7,36 @@
 #include "basic/util.h"
 #include "cli/cli.h"
 #include "cli/remote.h"
+#include "image/manifest.h"
 #include "image/reference.h"
 
 struct push_args {
         bool all_tags, quiet;
+        const char *media_type; /* --format: the manifest's, or NULL */
         unsigned parallel;
         int tls_verify;
 };
 
-enum { OPT_PARALLEL = 0x100, OPT_TLS_VERIFY };
+enum { OPT_PARALLEL = 0x100, OPT_TLS_VERIFY, OPT_FORMAT };
 
 static bool stop(int *ret_exit, int code)
 {
         *ret_exit = code;
         return false;
+}
+
+/* --format oci|docker (podman's v2s2 too) as a manifest media type. */
+static int parse_format(const char *arg, const char **ret)
+{
+        if (streq(arg, "oci"))
+                *ret = MEDIA_TYPE_OCI_MANIFEST;
+        else if (streq(arg, "docker") || streq(arg, "v2s2"))
+                *ret = MEDIA_TYPE_DOCKER_MANIFEST;
+        else {
+                cli_usage_error("push", "unknown --format '%s' (oci or docker)", arg);
+                return -EINVAL;
+        }
+        return 0;
 }
 
 /* True to go on; false to exit with *ret_exit (help or a usage error printed). */
@@ -30,6 +47,7 @@ static bool parse_args(int argc, char **argv, struct push_args *a, int *ret_exit
                 { "quiet", no_argument, NULL, 'q' },
                 { "max-concurrent-uploads", required_argument, NULL, OPT_PARALLEL },
                 { "tls-verify", optional_argument, NULL, OPT_TLS_VERIFY },
+                { "format", required_argument, NULL, OPT_FORMAT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -43,6 +61,8 @@ static bool parse_args(int argc, char **argv, struct push_args *a, int *ret_exit
                         return stop(ret_exit, EXIT_USAGE);
                 else if (o == OPT_TLS_VERIFY &&
                          cli_parse_tls_verify("push", optarg, &a->tls_verify) < 0)
+                        return stop(ret_exit, EXIT_USAGE);
+                else if (o == OPT_FORMAT && parse_format(optarg, &a->media_type) < 0)
                         return stop(ret_exit, EXIT_USAGE);
                 else if (o == 'h')
                         return stop(ret_exit, cli_help("push"));
@@ -60,6 +80,7 @@ static int push_one(struct cli *c, struct registry_ctx *ctx, const char *local,
                     struct st_error **err)
 {
         struct registry_push_opts o = { .max_parallel = a->parallel,
+                                        .manifest_media_type = a->media_type,
                                         .progress = cli_progress_event,
                                         .userdata = p };
         struct registry_push_result res;

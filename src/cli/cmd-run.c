@@ -11,7 +11,9 @@
 #include "basic/util.h"
 #include "cli/cli.h"
 #include "cli/remote.h"
+#include "json/json.h"
 #include "runtime/container.h"
+#include "runtime/seccomp.h"
 
 #define ENV_FILE_MAX (1024 * 1024)
 
@@ -21,6 +23,7 @@ struct run_args {
         const char *name, *workdir, *user, *entrypoint, *hostname, *network, *runtime;
         const char *memory, *cpus, *pids_limit, *pull;
         char **env, **env_files, **volumes, **tmpfs, **cap_add, **cap_drop, **ulimits;
+        char **security_opt;
 };
 
 enum flag_kind { FLAG_BOOL, FLAG_STR, FLAG_STRV };
@@ -59,6 +62,7 @@ static const struct run_flag run_flags[] = {
         F("ulimit", 0x10c, FLAG_STRV, ulimits),
         F("runtime", 0x10d, FLAG_STR, runtime),
         F("pull", 0x10f, FLAG_STR, pull),
+        F("security-opt", 0x110, FLAG_STRV, security_opt),
         F("rm", 0x10e, FLAG_BOOL, rm),
         F("interactive", 'i', FLAG_BOOL, interactive),
         F("tty", 't', FLAG_BOOL, tty),
@@ -75,6 +79,7 @@ static void run_args_release(struct run_args *a)
         strv_free(a->cap_add);
         strv_free(a->cap_drop);
         strv_free(a->ulimits);
+        strv_free(a->security_opt);
 }
 
 static void flag_apply(const struct run_flag *f, struct run_args *a, const char *arg)
@@ -148,11 +153,40 @@ static int read_env_files(char **files, char ***env, struct st_error **err)
         return 0;
 }
 
-/* The runtime options of A, with IMAGE and CMD. *env_out holds the strings O->env points to. */
+/* --security-opt as Docker's CLI passes them on: "seccomp=PATH" becomes "seccomp=<the file's
+ * JSON, compact>" (checked when the container is created). */
+static int read_security_opts(char **opts, char ***ret, struct st_error **err)
+{
+        STRV_FOREACH(o, opts) {
+                const char *path = startswith(*o, "seccomp=") ?: startswith(*o, "seccomp:");
+                if (!path || streq(path, "unconfined") || streq(path, "builtin")) {
+                        strv_push(ret, *o);
+                        continue;
+                }
+                _cleanup_free_ char *text = NULL;
+                size_t len = 0;
+                int r = read_full_file_at(AT_FDCWD, path, RUNTIME_SECCOMP_PROFILE_MAX, &text, &len);
+                if (r < 0)
+                        return st_error_set_errno(err, r, "open seccomp profile '%s'", path);
+                _cleanup_json_ json_t *j = NULL;
+                r = runtime_seccomp_parse(text, len, &j, err);
+                if (r < 0)
+                        return st_error_wrap(err, "%s", path);
+                _cleanup_free_ char *compact = json_dump_compact(j);
+                strv_consume(ret, xasprintf("seccomp=%s", compact));
+        }
+        return 0;
+}
+
+/* The runtime options of A, with IMAGE and CMD. *env_out and *sec_out hold the strings O->env
+ * and O->security_opt point to. */
 static int make_options(const struct run_args *a, char *image, char **cmd,
-                        struct runtime_options *o, char ***env_out, struct st_error **err)
+                        struct runtime_options *o, char ***env_out, char ***sec_out,
+                        struct st_error **err)
 {
         int r = read_env_files(a->env_files, env_out, err);
+        if (r >= 0)
+                r = read_security_opts(a->security_opt, sec_out, err);
         if (r < 0)
                 return r;
         STRV_FOREACH(e, a->env)
@@ -175,6 +209,7 @@ static int make_options(const struct run_args *a, char *image, char **cmd,
                 .auto_remove = a->rm,
                 .cap_add = a->cap_add,
                 .cap_drop = a->cap_drop,
+                .security_opt = *sec_out,
                 .ulimits = a->ulimits,
                 .runtime = a->runtime,
         };
@@ -265,14 +300,14 @@ static int run_or_create(struct cli *c, const char *verb, int argc, char **argv)
                 run_args_release(&a);
                 return ret;
         }
-        _cleanup_strv_ char **env = NULL;
+        _cleanup_strv_ char **env = NULL, **sec = NULL;
         _cleanup_error_ struct st_error *err = NULL;
         struct runtime_options o;
         extern char **environ;
         _cleanup_store_container_ struct store_container *ct = NULL;
         struct runtime_host h;
         const char *image = argv[r];
-        r = make_options(&a, argv[r], argv + r + 1, &o, &env, &err);
+        r = make_options(&a, argv[r], argv + r + 1, &o, &env, &sec, &err);
         if (r >= 0 && cli_store(c) < 0) {
                 run_args_release(&a);
                 return EXIT_USAGE;

@@ -22,6 +22,12 @@ void cli_print_table(char **rows);
 int cli_image_config(struct store *s, const struct store_image *img, struct image_config **ret,
                      struct st_error **err);
 
+/* The `inspect` object of an image with config CFG, ID, TAGS and REPO_DIGESTS (full names,
+ * shown familiar), SIZE, and GRAPH_DRIVER (taken; NULL: none, for a remote image). A new
+ * reference. */
+json_t *cli_image_inspect_json(const struct image_config *cfg, const char *id, char **tags,
+                               char **repo_digests, int64_t size, json_t *graph_driver);
+
 /* Go's time.String() form of SEC in UTC: "2026-11-27 21:08:58 +0000 UTC"; caller frees. */
 char *cli_time_go(int64_t sec);
 

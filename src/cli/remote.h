@@ -2,6 +2,7 @@
  * from the environment and flags, and Docker-style progress output. */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -37,3 +38,9 @@ void cli_progress_event(const struct registry_event *ev, void *userdata);
  * that is not a reference (an ID) is left for the caller's lookup to report. C's store must be
  * open. */
 int cli_image_ensure(struct cli *c, const char *name, const char *policy, struct st_error **err);
+
+/* The `inspect` object of the registry image NAME (for PLATFORM, NULL: linux/amd64) from its
+ * manifest and config, no layer fetched: Id is the config's digest, RepoDigests what NAME
+ * resolved to, Size the sum of the compressed layers, no GraphDriver. A new reference. */
+int cli_inspect_remote(struct registry_ctx *ctx, const char *name, const char *platform,
+                       json_t **ret, struct st_error **err);

@@ -12,7 +12,9 @@
 static const struct cli_verb verbs[] = {
         { "build", verb_build, "strata build [OPTIONS] PATH|-",
           "Build an image from a Dockerfile" },
-        { "builder", verb_builder, "strata builder prune", "Remove the build cache" },
+        { "builder", verb_builder,
+          "strata builder prune [-a] [-f] [--keep-storage SIZE] [--filter until=DURATION]",
+          "Remove the build cache" },
         { "images", verb_images, "strata images [OPTIONS] [REPOSITORY[:TAG]]", "List images" },
         { "import", verb_import, "strata import [OPTIONS] FILE|- [REPOSITORY[:TAG]]",
           "Import a rootfs tarball as a one-layer image" },

@@ -31,6 +31,7 @@ struct lexer {
         const int32_t *in;
         size_t n, pos;
         int32_t escape;
+        bool skip_quotes; /* quotes are plain characters (heredoc contents) */
         dockerfile_lookup_fn lookup;
         void *userdata;
         char **names; /* every name looked up, with repeats */
@@ -315,7 +316,8 @@ static int stop_on(struct lexer *lx, int32_t stop, bool raw, struct buf *result,
                         next(lx);
                         return 0;
                 }
-                if (c != '$' && c != '<' && c != '\'' && c != '"') {
+                bool quote = (c == '\'' || c == '"') && !lx->skip_quotes;
+                if (c != '$' && c != '<' && !quote) {
                         r = plain_char(lx, raw, result, words, &end);
                         continue;
                 }
@@ -533,12 +535,14 @@ static void lexer_done(struct lexer *lx)
         st_error_free(lx->e);
 }
 
-static int run(const char *word, char escape, dockerfile_lookup_fn lookup, void *userdata,
-               struct buf *result, struct words *words, char ***ret_used, struct st_error **err)
+static int run(const char *word, char escape, bool skip_quotes, dockerfile_lookup_fn lookup,
+               void *userdata, struct buf *result, struct words *words, char ***ret_used,
+               struct st_error **err)
 {
         _cleanup_free_ int32_t *in = NULL;
         struct lexer lx = {
                 .escape = (unsigned char)escape,
+                .skip_quotes = skip_quotes,
                 .lookup = lookup,
                 .userdata = userdata,
                 .budget = MATCH_BUDGET,
@@ -567,7 +571,7 @@ int dockerfile_expand_word(const char *word, char escape, dockerfile_lookup_fn l
                            void *userdata, char **ret, char ***ret_used, struct st_error **err)
 {
         _cleanup_buf_ struct buf result = {};
-        int r = run(word, escape, lookup, userdata, &result, NULL, ret_used, err);
+        int r = run(word, escape, false, lookup, userdata, &result, NULL, ret_used, err);
 
         if (r < 0)
                 return r;
@@ -580,7 +584,7 @@ int dockerfile_expand_words(const char *text, char escape, dockerfile_lookup_fn 
 {
         _cleanup_buf_ struct buf result = {};
         struct words w = {};
-        int r = run(text, escape, lookup, userdata, &result, &w, ret_used, err);
+        int r = run(text, escape, false, lookup, userdata, &result, &w, ret_used, err);
 
         if (r >= 0 && w.cur.len > 0)
                 words_push(&w);
@@ -590,5 +594,17 @@ int dockerfile_expand_words(const char *text, char escape, dockerfile_lookup_fn 
                 return r;
         }
         *ret = w.list ? w.list : xcalloc(1, sizeof(char *));
+        return 0;
+}
+
+int dockerfile_expand_heredoc(const char *text, dockerfile_lookup_fn lookup, void *userdata,
+                              char **ret, struct st_error **err)
+{
+        _cleanup_buf_ struct buf result = {};
+        int r = run(text, '\\', true, lookup, userdata, &result, NULL, NULL, err);
+
+        if (r < 0)
+                return r;
+        *ret = result.s ? TAKE_PTR(result.s) : xstrdup("");
         return 0;
 }

@@ -34,3 +34,9 @@ int dockerfile_expand_word(const char *word, char escape, dockerfile_lookup_fn l
  * when there is none); RET_USED as above. */
 int dockerfile_expand_words(const char *text, char escape, dockerfile_lookup_fn lookup,
                             void *userdata, char ***ret, char ***ret_used, struct st_error **err);
+
+/* Expand the content of a COPY/ADD heredoc as BuildKit does (ProcessWord with
+ * SkipProcessQuotes and '\\' as the escape, whatever the Dockerfile's): variables substituted,
+ * quotes kept as written, backslash escapes removed. Caller frees *RET. */
+int dockerfile_expand_heredoc(const char *text, dockerfile_lookup_fn lookup, void *userdata,
+                              char **ret, struct st_error **err);

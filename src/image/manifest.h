@@ -81,6 +81,15 @@ struct image_manifest *image_manifest_free(struct image_manifest *m);
 /* Serialize M (from its fields; raw's unknown keys kept) as compact JSON; caller frees. */
 char *image_manifest_write(const struct image_manifest *m);
 
+/* M rewritten as a MEDIA_TYPE manifest (MEDIA_TYPE_OCI_MANIFEST or MEDIA_TYPE_DOCKER_MANIFEST):
+ * the manifest, config and layer media types of the other format are mapped (Docker's gzip and
+ * tar layers to OCI's and back), blobs and digests are untouched (no recompression), and going
+ * to Docker's format keeps only the fields it has (no annotations, subject, artifactType).
+ * ST_E_UNSUPPORTED for a blob the target format cannot name (a zstd layer in a Docker
+ * manifest). *ret (caller frees) is compact JSON. */
+int image_manifest_convert(const struct image_manifest *m, const char *media_type, char **ret,
+                           size_t *ret_len, struct st_error **err);
+
 /* Parse an index or Docker manifest list; same rules as image_manifest_parse.
  * Caller frees *ret with image_index_free. */
 int image_index_parse(const char *buf, size_t len, const char *content_type,

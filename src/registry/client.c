@@ -545,6 +545,21 @@ struct registry_client *client_free(struct registry_client *c)
         return NULL;
 }
 
+int client_new_direct(struct registry_ctx *ctx, const char *domain, struct registry_client **ret,
+                      struct st_error **err)
+{
+        _cleanup_client_ struct registry_client *c = xcalloc(1, sizeof(*c));
+        int r = registry_host_resolve(ctx->conf, 1, ctx->cert_roots, domain, &c->host, err);
+        if (r < 0)
+                return r;
+        c->ctx = ctx;
+        c->scope = xstrdup("");
+        c->easy = http_easy_new();
+        load_certs(c);
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
 int client_new(struct registry_ctx *ctx, const char *domain, const char *repository,
                const char *actions, struct registry_client **ret, struct st_error **err)
 {

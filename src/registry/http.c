@@ -32,6 +32,7 @@ void http_headers_release(struct http_headers *h)
         free(h->retry_after);
         free(h->content_range);
         free(h->link);
+        free(h->reason);
         *h = (struct http_headers){ 0 };
 }
 
@@ -78,6 +79,20 @@ static void store_header(struct http_headers *h, const char *name, size_t name_l
                         keep_header((char **)((char *)h + keep[i].offset), v, n, keep[i].append);
 }
 
+/* The reason phrase of a status line "HTTP/1.1 404 Not Found" ("" for HTTP/2, which has none). */
+static void keep_reason(struct http_headers *h, const char *line, size_t len)
+{
+        const char *end = line + len;
+        const char *p = memchr(line, ' ', len);
+        p = p ? memchr(p + 1, ' ', (size_t)(end - p - 1)) : NULL;
+        if (!p)
+                return;
+        p++;
+        while (end > p && strchr(" \t\r\n", end[-1]))
+                end--;
+        h->reason = xstrndup(p, (size_t)(end - p));
+}
+
 size_t http_header_cb(char *data, size_t size, size_t n, void *userdata)
 {
         struct http_headers *h = userdata;
@@ -91,6 +106,7 @@ size_t http_header_cb(char *data, size_t size, size_t n, void *userdata)
                 size_t total = h->total;
                 http_headers_release(h);
                 h->total = total;
+                keep_reason(h, data, len);
                 return len;
         }
         const char *colon = memchr(data, ':', len);

@@ -241,114 +241,9 @@ static int run_workers(struct pull_job *j, unsigned max, struct st_error **err)
         return 0;
 }
 
-/* ----- resolving what to pull ----- */
-
-struct resolved {
-        struct fetched_manifest top;      /* what the reference names */
-        struct fetched_manifest manifest; /* the image manifest (== top unless an index) */
-        struct image_manifest *m;
-        char *config;
-        size_t config_len;
-        struct image_config *cfg;
-};
-
-static void resolved_release(struct resolved *r)
-{
-        fetched_manifest_release(&r->top);
-        fetched_manifest_release(&r->manifest);
-        image_manifest_free(r->m);
-        free(r->config);
-        image_config_free(r->cfg);
-}
-
-static int from_index(struct registry_client *c, struct resolved *res,
-                      const struct registry_platform *p, struct st_error **err)
-{
-        _cleanup_index_ struct image_index *idx = NULL;
-        int r = image_index_parse(res->top.buf, res->top.len, res->top.media_type, &idx, err);
-        if (r < 0)
-                return r;
-        const struct image_descriptor *d = registry_platform_select(idx, p);
-        if (!d) {
-                _cleanup_free_ char *ps = registry_platform_string(p);
-                return st_error_set(err, ST_E_MANIFEST_UNKNOWN,
-                                    "no matching manifest for %s in the manifest list entries", ps);
-        }
-        if (image_media_type_is_index(d->media_type))
-                return st_error_set(err, ST_E_UNSUPPORTED,
-                                    "nested manifest lists are not"
-                                    " supported");
-        r = manifest_get(c, d->digest, &res->manifest, err);
-        if (r >= 0 && (int64_t)res->manifest.len != d->size)
-                r = st_error_set(err, ST_E_DIGEST_MISMATCH, "manifest %s is %zu bytes, not %lld",
-                                 d->digest, res->manifest.len, (long long)d->size);
-        return r;
-}
-
-static int check_config(const struct resolved *res, const struct registry_platform *p, bool strict,
-                        struct st_error **err)
-{
-        if (strv_length(res->cfg->diff_ids) != res->m->n_layers)
-                return st_error_set(err, ST_E_PARSE,
-                                    "the manifest has %zu layers but the config lists %zu diff IDs",
-                                    res->m->n_layers, strv_length(res->cfg->diff_ids));
-        for (size_t i = 0; i < res->m->n_layers; i++)
-                if (!image_media_type_is_layer(res->m->layers[i].media_type))
-                        return st_error_set(err, ST_E_UNSUPPORTED,
-                                            "layer %zu has media type '%.100s', not a layer", i,
-                                            res->m->layers[i].media_type);
-        struct image_platform have = { .os = res->cfg->os,
-                                       .architecture = res->cfg->architecture,
-                                       .variant = res->cfg->variant };
-        if (strict && !registry_platform_matches(p, &have)) {
-                _cleanup_free_ char *ps = registry_platform_string(p);
-                return st_error_set(err, ST_E_MANIFEST_UNKNOWN,
-                                    "image is for %s/%s, not the requested %s", res->cfg->os ?: "?",
-                                    res->cfg->architecture ?: "?", ps);
-        }
-        return 0;
-}
-
-/* The config: the store's copy if it has one (read verified), else the registry's. */
-static int fetch_config(struct registry_client *c, struct store *s, struct resolved *res,
-                        struct st_error **err)
-{
-        const struct image_descriptor *d = &res->m->config;
-        if (store_blob_exists(s, d->digest) &&
-            store_blob_read(s, d->digest, IMAGE_CONFIG_MAX, &res->config, &res->config_len, NULL) >=
-                    0)
-                return 0;
-        return blob_fetch(c, d->digest, d->size, IMAGE_CONFIG_MAX, &res->config, &res->config_len,
-                          err);
-}
-
-static int resolve(struct registry_client *c, struct store *s, const struct image_ref *ref,
-                   const struct registry_platform *p, bool strict, struct resolved *res,
-                   struct st_error **err)
-{
-        int r = manifest_get(c, ref->digest ?: ref->tag, &res->top, err);
-        if (r >= 0 && image_media_type_is_index(res->top.media_type))
-                r = from_index(c, res, p, err);
-        else if (r >= 0) {
-                res->manifest = res->top;
-                res->manifest.buf = xstrdup(res->top.buf);
-                res->manifest.media_type = xstrdup(res->top.media_type);
-        }
-        if (r >= 0)
-                r = image_manifest_parse(res->manifest.buf, res->manifest.len,
-                                         res->manifest.media_type, &res->m, err);
-        if (r >= 0)
-                r = fetch_config(c, s, res, err);
-        if (r >= 0)
-                r = image_config_parse(res->config, res->config_len, &res->cfg, err);
-        if (r >= 0)
-                r = check_config(res, p, strict, err);
-        return r;
-}
-
 /* ----- the plan and the record ----- */
 
-static struct pull_layer *plan(struct store *s, const struct resolved *res)
+static struct pull_layer *plan(struct store *s, const struct registry_resolved *res)
 {
         size_t n = res->m->n_layers;
         struct pull_layer *l = xcalloc(n + 1, sizeof(*l));
@@ -374,7 +269,7 @@ static struct pull_layer *plan(struct store *s, const struct resolved *res)
         return l;
 }
 
-static int record(struct store *s, const struct image_ref *ref, const struct resolved *res,
+static int record(struct store *s, const struct image_ref *ref, const struct registry_resolved *res,
                   const struct pull_layer *layers, char *ret_id, struct st_error **err)
 {
         _cleanup_free_ char *repo = image_ref_repository(ref);
@@ -428,7 +323,7 @@ static void announce(const struct registry_pull_opts *o, const struct image_ref 
 }
 
 static int pull_resolved(struct registry_client *c, struct store *s, const struct image_ref *ref,
-                         const struct resolved *res, const struct registry_pull_opts *o,
+                         const struct registry_resolved *res, const struct registry_pull_opts *o,
                          struct registry_pull_result *ret, struct st_error **err)
 {
         struct pull_job j = { .c = c,
@@ -469,17 +364,17 @@ int registry_pull(struct registry_ctx *ctx, struct store *s, const struct image_
         struct registry_platform p;
         int r = registry_platform_parse(o->platform ?: "linux/amd64", &p, err);
         _cleanup_client_ struct registry_client *c = NULL;
-        struct resolved res = { 0 };
+        struct registry_resolved res = { 0 };
         if (r >= 0)
                 r = store_lock(s, false, err);
         if (r >= 0)
                 r = client_new(ctx, ref->domain, ref->path, "pull", &c, err);
         if (r >= 0) {
                 announce(o, ref);
-                r = resolve(c, s, ref, &p, o->platform != NULL, &res, err);
+                r = registry_resolve(c, s, ref, &p, o->platform != NULL, &res, err);
         }
         if (r >= 0)
                 r = pull_resolved(c, s, ref, &res, o, ret, err);
-        resolved_release(&res);
+        registry_resolved_release(&res);
         return r;
 }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "basic/util.h"
+#include "digest/digest.h"
 #include "image/config.h"
 #include "registry/registry-internal.h"
 
@@ -163,6 +164,11 @@ struct local_image {
         size_t manifest_len;
         struct image_manifest *m;
         struct image_config *cfg; /* or NULL: only for the short IDs */
+        /* what is PUT: the stored manifest, or its conversion (push --format) */
+        char *out;
+        size_t out_len;
+        const char *out_media_type;
+        char out_digest[DIGEST_STR_LEN + 1];
 };
 
 static void local_release(struct local_image *l)
@@ -171,6 +177,27 @@ static void local_release(struct local_image *l)
         free(l->manifest);
         image_manifest_free(l->m);
         image_config_free(l->cfg);
+        free(l->out);
+}
+
+/* The manifest to PUT: as stored, or converted to MEDIA_TYPE (NULL: as stored) when the image
+ * was built or pulled in the other format. */
+static int output_manifest(struct local_image *l, const char *media_type, struct st_error **err)
+{
+        const char *mt = l->img->manifest_media_type ?: l->m->media_type ?: MEDIA_TYPE_OCI_MANIFEST;
+        if (!media_type || streq(media_type, mt)) {
+                l->out = xstrndup(l->manifest, l->manifest_len);
+                l->out_len = l->manifest_len;
+                l->out_media_type = mt;
+                memcpy(l->out_digest, l->img->manifest_digest, sizeof(l->out_digest));
+                return 0;
+        }
+        int r = image_manifest_convert(l->m, media_type, &l->out, &l->out_len, err);
+        if (r < 0)
+                return r;
+        l->out_media_type = media_type;
+        digest_buf(l->out, l->out_len, l->out_digest);
+        return 0;
 }
 
 static int load_local(struct store *s, const char *name, struct local_image *l,
@@ -281,13 +308,12 @@ static int push_image(struct registry_client *c, struct store *s, const struct i
         pthread_mutex_init(&j.lock, NULL);
         unsigned max = o->max_parallel ?: REGISTRY_DEFAULT_UPLOADS;
         r = run_workers(&j, MIN(max, (unsigned)REGISTRY_MAX_PARALLEL), err);
-        const char *mt = l->img->manifest_media_type ?: l->m->media_type ?: MEDIA_TYPE_OCI_MANIFEST;
         if (r >= 0)
-                r = manifest_put(c, dest->digest ?: dest->tag, l->manifest, l->manifest_len, mt,
-                                 err);
+                r = manifest_put(c, dest->digest ?: dest->tag, l->out, l->out_len,
+                                 l->out_media_type, err);
         if (r >= 0) {
-                memcpy(ret->digest, l->img->manifest_digest, sizeof(ret->digest));
-                ret->size = l->manifest_len;
+                memcpy(ret->digest, l->out_digest, sizeof(ret->digest));
+                ret->size = l->out_len;
                 tally(&j, ret);
                 remember(s, dest, l, ret->digest);
         }
@@ -307,9 +333,11 @@ int registry_push(struct registry_ctx *ctx, struct store *s, const char *local,
         int r = store_lock(s, false, err);
         if (r >= 0)
                 r = load_local(s, local, &l, err);
-        if (r >= 0 && dest->digest && !streq(dest->digest, l.img->manifest_digest))
+        if (r >= 0)
+                r = output_manifest(&l, o->manifest_media_type, err);
+        if (r >= 0 && dest->digest && !streq(dest->digest, l.out_digest))
                 r = st_error_set(err, ST_E_USAGE, "the image's manifest is %s, not %s",
-                                 l.img->manifest_digest, dest->digest);
+                                 l.out_digest, dest->digest);
         if (r >= 0) {
                 announce(o, dest);
                 r = client_new(ctx, dest->domain, dest->path, "pull,push", &c, err);

@@ -63,6 +63,12 @@ struct registry_client {
 int client_new(struct registry_ctx *ctx, const char *domain, const char *repository,
                const char *actions, struct registry_client **ret, struct st_error **err);
 
+/* A client for plain downloads from DOMAIN ("host[:port]"): its TLS material (system CAs plus
+ * certs.d) with certificates always verified, no ping, no repository, anonymous. Caller frees
+ * with client_free. */
+int client_new_direct(struct registry_ctx *ctx, const char *domain, struct registry_client **ret,
+                      struct st_error **err);
+
 /* Free C; NULL-safe; returns NULL. */
 struct registry_client *client_free(struct registry_client *c);
 
@@ -89,6 +95,7 @@ struct http_headers {
         char *retry_after;
         char *content_range;
         char *link;
+        char *reason; /* of the status line: "Not Found", or NULL */
         size_t total; /* bytes of headers seen */
         bool too_big;
 };
@@ -240,6 +247,30 @@ void fetched_manifest_release(struct fetched_manifest *m);
 /* PUT BUF as the manifest REFERENCE with MEDIA_TYPE; checks the digest the registry reports. */
 int manifest_put(struct registry_client *c, const char *reference, const char *buf, size_t len,
                  const char *media_type, struct st_error **err);
+
+/* ----- resolving a reference ----- */
+
+struct registry_platform;
+struct image_config;
+
+struct registry_resolved {
+        struct fetched_manifest top;      /* what the reference names */
+        struct fetched_manifest manifest; /* the image manifest (== top unless an index) */
+        struct image_manifest *m;
+        char *config;
+        size_t config_len;
+        struct image_config *cfg;
+};
+
+/* Resolve REF on C: its manifest (an index to P's manifest; STRICT: a single-platform image
+ * whose config says otherwise is refused), then the config, verified (S's copy when S, which
+ * may be NULL, has it). RES is the caller's to release, also on failure. */
+int registry_resolve(struct registry_client *c, struct store *s, const struct image_ref *ref,
+                     const struct registry_platform *p, bool strict, struct registry_resolved *res,
+                     struct st_error **err);
+
+/* Release RES's fields. */
+void registry_resolved_release(struct registry_resolved *res);
 
 DEFINE_CLEANUP_FUNC(struct registry_client *, client_free)
 #define _cleanup_client_ _cleanup_(client_freep)

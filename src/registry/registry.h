@@ -96,6 +96,9 @@ int registry_list_tags(struct registry_ctx *ctx, const struct image_ref *ref, ch
 
 struct registry_push_opts {
         unsigned max_parallel; /* 0: REGISTRY_DEFAULT_UPLOADS */
+        /* MEDIA_TYPE_OCI_MANIFEST or MEDIA_TYPE_DOCKER_MANIFEST: push the manifest converted to
+         * that format (blobs unchanged); NULL: as the image was built, loaded or pulled */
+        const char *manifest_media_type;
         registry_progress_fn progress;
         void *userdata;
 };
@@ -109,10 +112,32 @@ struct registry_push_result {
 /* Push the local image LOCAL (a name or ID in S) to DEST (a tag, or a digest that must be the
  * image's manifest digest): HEAD each blob, mount from another repository of the registry that
  * is known to hold it, upload the rest in parallel as the store holds them (no recompression),
- * then PUT the manifest with its own media type. Records where the blobs now are. */
+ * then PUT the manifest with its own media type (or converted, see registry_push_opts).
+ * Records where the blobs now are. */
 int registry_push(struct registry_ctx *ctx, struct store *s, const char *local,
                   const struct image_ref *dest, const struct registry_push_opts *o,
                   struct registry_push_result *ret, struct st_error **err);
+
+struct registry_remote_image {
+        char digest[DIGEST_STR_LEN + 1];          /* what REF resolved to (the index, if any) */
+        char manifest_digest[DIGEST_STR_LEN + 1]; /* the platform's image manifest */
+        char *manifest;                           /* its bytes, NUL-terminated */
+        size_t manifest_len;
+        char *manifest_media_type;
+        char *config; /* the image config's bytes, verified, NUL-terminated */
+        size_t config_len;
+        uint64_t layers_size; /* the sum of the layer blobs' sizes (compressed) */
+};
+
+/* Resolve REF as registry_pull does (an index to PLATFORM's manifest, "os/arch[/variant]";
+ * NULL: linux/amd64, not enforced) and fetch its verified config, without any layer and
+ * without a store. RET's fields are the caller's: registry_remote_image_release. */
+int registry_image_fetch(struct registry_ctx *ctx, const struct image_ref *ref,
+                         const char *platform, struct registry_remote_image *ret,
+                         struct st_error **err);
+
+/* Release IMG's fields. */
+void registry_remote_image_release(struct registry_remote_image *img);
 
 /* The manifest (or index) REF names, as the registry serves it, verified against its digest.
  * *ret (caller frees) is its bytes, NUL-terminated; ret_media_type (caller frees) may be NULL. */
@@ -127,6 +152,29 @@ int registry_login(struct registry_ctx *ctx, const char *domain, const char *use
 
 /* Forget DOMAIN's stored credentials; 1 if there were some, 0 if not. */
 int registry_logout(struct registry_ctx *ctx, const char *domain, struct st_error **err);
+
+/* ----- plain downloads (ADD of a URL) ----- */
+
+#define REGISTRY_DOWNLOAD_REDIRECTS_MAX 10
+
+struct registry_download {
+        char digest[DIGEST_STR_LEN + 1]; /* sha256 of the body */
+        uint64_t size;
+        int64_t last_modified; /* Last-Modified in seconds since the epoch, or -1 */
+};
+
+/* GET URL (http or https; https certificates always verified, against the system's CAs plus
+ * certs.d's for the host) and stream the body into FD (an empty file open for writing, which
+ * is truncated again when a try starts over) through sha256: bounded memory. Redirects are
+ * followed up to REGISTRY_DOWNLOAD_REDIRECTS_MAX; credentials written in the URL go only to
+ * its own origin; no stored credentials are ever sent. Broken transfers and 429/5xx are
+ * retried. A final status that is not 2xx is ST_E_HTTP "failed to download URL: 404 Not
+ * Found". Messages name the URL without credentials or query. */
+int registry_download(struct registry_ctx *ctx, const char *url, int fd,
+                      struct registry_download *ret, struct st_error **err);
+
+/* URL without its user info and query string, for messages; caller frees. */
+char *registry_url_for_message(const char *url);
 
 DEFINE_CLEANUP_FUNC(struct registry_ctx *, registry_ctx_free)
 #define _cleanup_registry_ctx_ _cleanup_(registry_ctx_freep)

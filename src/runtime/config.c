@@ -332,7 +332,10 @@ static int make_host_config(const struct runtime_options *o, json_t **ret, struc
                         return r;
         }
         _cleanup_strv_ char **caps = NULL;
+        struct runtime_security sec;
         int r = runtime_caps(o->cap_add, o->cap_drop, false, &caps, err);
+        if (r >= 0)
+                r = runtime_security_parse(o->security_opt, &sec, err);
         if (r < 0)
                 return r;
         _cleanup_json_ json_t *ulimits = NULL, *tmpfs = NULL;
@@ -353,6 +356,7 @@ static int make_host_config(const struct runtime_options *o, json_t **ret, struc
         json_object_set_new(h, "ReadonlyRootfs", json_boolean(o->read_only));
         json_object_set_new(h, "CapAdd", runtime_strv_to_json(o->cap_add));
         json_object_set_new(h, "CapDrop", runtime_strv_to_json(o->cap_drop));
+        json_object_set_new(h, "SecurityOpt", runtime_strv_to_json(o->security_opt));
         if (tmpfs)
                 json_object_set(h, "Tmpfs", tmpfs);
         json_object_set_new(h, "Memory", json_integer(o->memory));

@@ -26,6 +26,9 @@ struct runtime_host {
         const char *search_path; /* PATH to find the OCI runtime in (NULL: a default) */
         runtime_warn_fn warn;    /* told about what was asked but cannot be had; may be NULL */
         void *warn_data;
+        /* "K=V" added to the process's env when a container starts in the foreground, never
+         * recorded in the store (build secrets given with env=); may be NULL */
+        char *const *secret_env;
 };
 
 /* Create a container from the image O->image (looked up in the store) with the options O (see

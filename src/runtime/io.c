@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,15 +55,30 @@ static int64_t mono_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Only our own child: other threads may be running containers too (strata build's parallel
+ * stages), and their children, or a helper a thread waits for by PID, are not ours to reap. */
 static void reap(struct loop *l)
 {
         int st;
-        pid_t p;
-        while ((p = waitpid(-1, &st, WNOHANG)) > 0)
-                if (p == l->io->pid) {
-                        l->exited = true;
-                        l->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                }
+        if (l->exited || waitpid(l->io->pid, &st, WNOHANG) != l->io->pid)
+                return;
+        l->exited = true;
+        l->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A pidfd that polls readable when PID exits, or -1 (old kernel): SIGCHLD is process-wide,
+ * and with several loops in threads another thread's signalfd may take it. */
+static int pid_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (fd >= 0)
+                (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        return fd < 0 ? -1 : fd;
+#else
+        (void)pid;
+        return -1;
+#endif
 }
 
 static void resize(struct runtime_io *io)
@@ -155,13 +171,14 @@ static void on_writable(struct loop *l)
                 l->in_len = l->in_off = 0;
 }
 
-enum { P_SIG, P_OUT, P_ERR, P_IN, P_INW, P_MAX };
+enum { P_SIG, P_EXIT, P_OUT, P_ERR, P_IN, P_INW, P_MAX };
 
-static int build_poll(struct loop *l, int sigfd, struct pollfd *p)
+static int build_poll(struct loop *l, int sigfd, int pidfd, struct pollfd *p)
 {
         struct runtime_io *io = l->io;
         bool pending = l->in_len > l->in_off;
         p[P_SIG] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+        p[P_EXIT] = (struct pollfd){ .fd = l->exited ? -1 : pidfd, .events = POLLIN };
         p[P_OUT] = (struct pollfd){ .fd = io->out_r, .events = POLLIN };
         p[P_ERR] = (struct pollfd){ .fd = io->err_r, .events = POLLIN };
         p[P_IN] = (struct pollfd){ .fd = !l->exited && !pending && io->in_w >= 0 ? io->in_fd : -1,
@@ -178,6 +195,7 @@ int runtime_io_loop(struct runtime_io *io, int sigfd, int *ret_status)
         if (io->in_w >= 0)
                 (void)fcntl(io->in_w, F_SETFL, fcntl(io->in_w, F_GETFL) | O_NONBLOCK);
         resize(io);
+        int pidfd = pid_open(io->pid);
         reap(l);
         int64_t deadline = 0;
         while (!l->exited || io->out_r >= 0 || io->err_r >= 0) {
@@ -185,7 +203,7 @@ int runtime_io_loop(struct runtime_io *io, int sigfd, int *ret_status)
                         deadline = mono_ms() + DRAIN_MS;
                 int timeout = deadline ? (int)MAX(deadline - mono_ms(), 0) : -1;
                 struct pollfd p[P_MAX];
-                int n = poll(p, (nfds_t)build_poll(l, sigfd, p), timeout);
+                int n = poll(p, (nfds_t)build_poll(l, sigfd, pidfd, p), timeout);
                 if (n < 0 && errno != EINTR)
                         break;
                 if (n == 0 && deadline)
@@ -194,6 +212,8 @@ int runtime_io_loop(struct runtime_io *io, int sigfd, int *ret_status)
                         continue;
                 if (p[P_SIG].revents)
                         on_signal(l, sigfd);
+                if (p[P_EXIT].revents)
+                        reap(l);
                 if (p[P_OUT].revents && io->out_r >= 0)
                         on_output(l, &io->out_r, RUNTIME_STDOUT);
                 if (p[P_ERR].revents && io->err_r >= 0)
@@ -211,6 +231,7 @@ int runtime_io_loop(struct runtime_io *io, int sigfd, int *ret_status)
                         ;
                 l->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         }
+        safe_close(pidfd);
         *ret_status = l->status;
         free(l);
         return 0;

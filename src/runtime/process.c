@@ -129,6 +129,9 @@ static int exec_process(const struct xproc *x, const struct runtime_exec_options
         json_object_set_new(proc, "env", exec_env(json_object_get(proc, "env"), o));
         if (o->workdir)
                 json_object_set_new(proc, "cwd", json_string(o->workdir));
+        if (o->privileged) /* Docker: every capability; the container's seccomp filter stays */
+                json_object_set_new(proc, "capabilities",
+                                    runtime_caps_all_json(runtime_cap_bounding()));
         if (o->user) {
                 json_t *u = NULL;
                 r = exec_user(x->dir, o->user, &u, err);

@@ -74,3 +74,14 @@ int runtime_io_loop(struct runtime_io *io, int sigfd, int *ret_status);
  * return a signalfd for them; OLD receives the previous mask. On failure (-errno) the mask is
  * left as it was. */
 int runtime_io_block_signals(bool forward, sigset_t *old);
+
+/* The host's character and block devices under /dev (not pts, shm, mqueue, fd, console) as the
+ * OCI spec's linux.devices; a new reference, empty if /dev cannot be read. */
+json_t *runtime_host_devices(void);
+
+/* The capabilities this process holds in its bounding set (bit N = capability N). */
+uint64_t runtime_cap_bounding(void);
+
+/* process.capabilities (a new reference) with every capability of BOUNDING that strata knows,
+ * in the bounding, effective and permitted sets: what --privileged gets. */
+json_t *runtime_caps_all_json(uint64_t bounding);

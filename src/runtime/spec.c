@@ -11,6 +11,7 @@
 #include "digest/digest.h"
 #include "json/json.h"
 #include "runtime/runtime-internal.h"
+#include "runtime/seccomp.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define CPU_PERIOD   100000
@@ -376,6 +377,15 @@ static json_t *caps_json(char **caps)
                          runtime_strv_to_json(caps), "permitted", runtime_strv_to_json(caps));
 }
 
+json_t *runtime_caps_all_json(uint64_t bounding)
+{
+        _cleanup_strv_ char **caps = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(all_caps) && i < 64; i++)
+                if (bounding & (UINT64_C(1) << i))
+                        strv_push(&caps, all_caps[i]);
+        return caps_json(caps);
+}
+
 /* The capability set, without what strata itself lacks (warning about the ones asked for). */
 static int capabilities(const json_t *host, const struct runtime_spec_ctx *ctx, json_t **ret,
                         char ***warnings, struct st_error **err)
@@ -439,7 +449,8 @@ static json_t *user_json(const struct runtime_user *u)
 }
 
 static int process(const json_t *container, const struct runtime_spec_ctx *ctx,
-                   const char *hostname, json_t **ret, char ***warnings, struct st_error **err)
+                   const struct runtime_security *sec, const char *hostname, json_t **ret,
+                   char ***warnings, struct st_error **err)
 {
         json_t *cfg = json_object_get(container, "Config");
         json_t *host = json_object_get(container, "HostConfig");
@@ -458,7 +469,7 @@ static int process(const json_t *container, const struct runtime_spec_ctx *ctx,
                               json_is_true(json_object_get(cfg, "Tty")), "user",
                               user_json(ctx->user ? ctx->user : &root), "args", args, "env",
                               process_env(cfg, hostname), "cwd", wd && *wd ? wd : "/",
-                              "capabilities", caps, "noNewPrivileges", false);
+                              "capabilities", caps, "noNewPrivileges", sec->no_new_privileges);
         json_t *rl = rlimits(host);
         if (rl)
                 json_object_set_new(p, "rlimits", rl);
@@ -510,12 +521,36 @@ static json_t *strings_json(const char *const *l, size_t n)
         return a;
 }
 
-static json_t *linux_section(const json_t *container, const struct runtime_spec_ctx *ctx,
-                             char ***warnings)
+/* linux.seccomp: SEC's profile, else the default one unless privileged or unconfined; resolved
+ * for the bounding set of PROC. */
+static int seccomp(const struct runtime_security *sec, bool priv, const json_t *proc,
+                   const struct runtime_spec_ctx *ctx, json_t **ret, struct st_error **err)
+{
+        *ret = NULL;
+        if (sec->seccomp_unconfined || (priv && !sec->seccomp_profile))
+                return 0;
+        const char *text = sec->seccomp_profile ?: runtime_seccomp_default_json;
+        _cleanup_json_ json_t *profile = NULL;
+        int r = runtime_seccomp_parse(text, strlen(text), &profile, err);
+        if (r < 0)
+                return r;
+        _cleanup_strv_ char **caps = runtime_json_to_strv(
+                json_object_get(json_object_get(proc, "capabilities"), "bounding"));
+        return runtime_seccomp_resolve(profile, runtime_seccomp_native_arch(), caps, ctx->kernel,
+                                       ret, err);
+}
+
+static int linux_section(const json_t *container, const struct runtime_spec_ctx *ctx,
+                         const struct runtime_security *sec, const json_t *proc, json_t **ret,
+                         char ***warnings, struct st_error **err)
 {
         json_t *host = json_object_get(container, "HostConfig");
         bool priv = json_is_true(json_object_get(host, "Privileged"));
         bool host_net = streq_ptr(json_get_str(host, "NetworkMode"), "host");
+        _cleanup_json_ json_t *filter = NULL;
+        int r = seccomp(sec, priv, proc, ctx, &filter, err);
+        if (r < 0)
+                return r;
         json_t *ns = json_pack("[{s:s}, {s:s}, {s:s}, {s:s}]", "type", "mount", "type", "pid",
                                "type", "ipc", "type", "uts");
         if (!host_net)
@@ -523,13 +558,18 @@ static json_t *linux_section(const json_t *container, const struct runtime_spec_
         _cleanup_free_ char *cg = xasprintf("strata/%s", ctx->id);
         json_t *l = json_pack("{s:o, s:o, s:s}", "namespaces", ns, "resources",
                               resources(host, ctx, warnings), "cgroupsPath", cg);
-        if (!priv) {
+        if (!priv && !sec->systempaths_unconfined) {
                 json_object_set_new(l, "maskedPaths",
                                     strings_json(masked_paths, ELEMENTSOF(masked_paths)));
                 json_object_set_new(l, "readonlyPaths",
                                     strings_json(readonly_paths, ELEMENTSOF(readonly_paths)));
         }
-        return l;
+        if (filter)
+                json_object_set(l, "seccomp", filter);
+        if (priv && json_array_size(ctx->host_devices))
+                json_object_set_new(l, "devices", json_deep_copy(ctx->host_devices));
+        *ret = l;
+        return 0;
 }
 
 char *runtime_hostname(const json_t *container, const char *id, const char *host_hostname)
@@ -551,16 +591,21 @@ int runtime_spec_build(const json_t *container, const struct runtime_spec_ctx *c
         if (!json_is_object(cfg) || !json_is_object(host) || !json_get_str(container, "Path"))
                 return st_error_set(err, ST_E_CORRUPT, "container configuration is incomplete");
         _cleanup_free_ char *hostname = runtime_hostname(container, ctx->id, ctx->host_hostname);
-        _cleanup_strv_ char **warnings = NULL;
-        _cleanup_json_ json_t *proc = NULL;
-        int r = process(container, ctx, hostname, &proc, &warnings, err);
+        _cleanup_strv_ char **warnings = NULL, **opts = NULL;
+        _cleanup_json_ json_t *proc = NULL, *lx = NULL;
+        struct runtime_security sec;
+        opts = runtime_json_to_strv(json_object_get(host, "SecurityOpt"));
+        int r = runtime_security_parse(opts, &sec, err);
+        if (r >= 0)
+                r = process(container, ctx, &sec, hostname, &proc, &warnings, err);
+        if (r >= 0)
+                r = linux_section(container, ctx, &sec, proc, &lx, &warnings, err);
         if (r < 0)
                 return r;
-        json_t *spec = json_pack("{s:s, s:O, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion", "1.0.2",
+        json_t *spec = json_pack("{s:s, s:O, s:{s:s, s:b}, s:s, s:o, s:O}", "ociVersion", "1.0.2",
                                  "process", proc, "root", "path", ctx->rootfs, "readonly",
                                  json_is_true(json_object_get(host, "ReadonlyRootfs")), "hostname",
-                                 hostname, "mounts", mounts(container, ctx), "linux",
-                                 linux_section(container, ctx, &warnings));
+                                 hostname, "mounts", mounts(container, ctx), "linux", lx);
         *ret = spec;
         if (ret_warnings)
                 *ret_warnings = TAKE_PTR(warnings);

@@ -33,6 +33,7 @@ struct runtime_options {
         char **tmpfs;        /* --tmpfs PATH[:OPTIONS] */
         bool read_only, privileged, auto_remove;
         char **cap_add, **cap_drop;
+        char **security_opt; /* --security-opt, a seccomp profile as its JSON text */
         int64_t memory;      /* bytes, 0 = unset */
         int64_t nano_cpus;   /* 1e9 per CPU, 0 = unset */
         int64_t pids_limit;  /* 0 = unset */
@@ -94,17 +95,21 @@ struct runtime_spec_ctx {
         const char *rootfs; /* root.path, relative to the bundle or absolute */
         const struct runtime_user *user;
         const char *hosts, *hostname, *resolv; /* files bind-mounted on /etc/…, or NULL */
-        const char *volumes_dir;   /* anonymous volumes are VOLUMES_DIR/<runtime_volume_name> */
-        const char *host_hostname; /* the host's name, for --network host */
-        unsigned cgroups;          /* RUNTIME_CGROUP_* controllers that can be used */
-        uint64_t cap_bounding;     /* capabilities strata holds (bit N = cap N) */
+        const char *volumes_dir;    /* anonymous volumes are VOLUMES_DIR/<runtime_volume_name> */
+        const char *host_hostname;  /* the host's name, for --network host */
+        unsigned cgroups;           /* RUNTIME_CGROUP_* controllers that can be used */
+        uint64_t cap_bounding;      /* capabilities strata holds (bit N = cap N) */
+        const char *kernel;         /* the kernel release (uname -r), for seccomp; may be NULL */
+        const json_t *host_devices; /* with --privileged: the host's devices (linux.devices) */
 };
 
 /* The OCI runtime spec (a new reference) of the container configuration CONTAINER: process
  * (args, env with PATH/HOSTNAME/TERM defaults, cwd, user, Docker's default capabilities tweaked
- * by CapAdd/CapDrop/Privileged, no rlimits unless Ulimits), root, hostname, mounts (/proc, /dev,
- * /dev/pts, /dev/shm, /dev/mqueue, /sys, cgroup, the /etc files, binds, tmpfs, volumes),
- * namespaces (mount, pid, ipc, uts, network unless host), masked and read-only paths, cgroup
+ * by CapAdd/CapDrop/Privileged, noNewPrivileges from SecurityOpt, no rlimits unless Ulimits),
+ * root, hostname, mounts (/proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys, cgroup, the /etc
+ * files, binds, tmpfs, volumes), namespaces (mount, pid, ipc, uts, network unless host), masked
+ * and read-only paths, the seccomp filter (the default profile or SecurityOpt's, resolved for the
+ * capabilities; none if privileged or unconfined), the host's devices if privileged, cgroup
  * resources that CTX allows. What was asked but cannot be had goes into *ret_warnings (one
  * line each, caller frees; may be NULL). */
 int runtime_spec_build(const json_t *container, const struct runtime_spec_ctx *ctx, json_t **ret,
@@ -135,6 +140,20 @@ char *runtime_resolv_conf(bool host_network, const char *host_resolv);
  * name. */
 int runtime_caps(char *const *add, char *const *drop, bool privileged, char ***ret,
                  struct st_error **err);
+
+/* What --security-opt asks for. */
+struct runtime_security {
+        bool no_new_privileges;
+        bool seccomp_unconfined;     /* seccomp=unconfined */
+        bool systempaths_unconfined; /* systempaths=unconfined: no masked or read-only paths */
+        const char *seccomp_profile; /* seccomp=<JSON text>, pointing into the options; or NULL */
+};
+
+/* Docker's --security-opt values OPTS (KEY=VALUE or KEY:VALUE; "no-new-privileges[=BOOL]",
+ * "seccomp=unconfined|builtin|<profile JSON>", "systempaths=unconfined", "apparmor=…" and
+ * "label=…" accepted without effect) into *ret. A profile is checked (runtime_seccomp_parse).
+ * ST_E_USAGE ("invalid --security-opt: …") or ST_E_PARSE. */
+int runtime_security_parse(char *const *opts, struct runtime_security *ret, struct st_error **err);
 
 /* A signal from "SIGTERM", "TERM", "term" or "15" into *ret; -EINVAL if unknown. */
 int runtime_signal_parse(const char *s, int *ret);

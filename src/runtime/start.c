@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -84,6 +85,12 @@ static int start_init(struct start *st, const struct runtime_host *h, struct sto
         st->cfg = runtime_container_config(c);
         if (!st->cfg)
                 return st_error_set(err, ST_E_CORRUPT, "container %.12s: bad configuration", c->id);
+        json_t *cc = json_object_get(st->cfg, "Config");
+        for (char *const *e = h->secret_env; e && *e; e++) { /* in memory and the bundle only */
+                if (!json_is_array(json_object_get(cc, "Env")))
+                        json_object_set_new(cc, "Env", json_array());
+                json_array_append_new(json_object_get(cc, "Env"), json_string(*e));
+        }
         st->tty = json_is_true(json_object_get(json_object_get(st->cfg, "Config"), "Tty"));
         st->dir = store_container_dir(h->store, c->id);
         st->dir_fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -233,8 +240,7 @@ static unsigned cgroups_available(void)
         return mask;
 }
 
-/* The capabilities this process holds in its bounding set (CapBnd of /proc/self/status). */
-static uint64_t cap_bounding(void)
+uint64_t runtime_cap_bounding(void)
 {
         _cleanup_free_ char *status = NULL;
         size_t len;
@@ -252,6 +258,10 @@ static int write_spec(struct start *st, const struct runtime_user *u, struct st_
         _cleanup_free_ char *hn = xasprintf("%s/hostname", st->dir);
         _cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", st->dir);
         _cleanup_free_ char *vols = xasprintf("%s/volumes", st->dir);
+        struct utsname un;
+        bool priv =
+                json_is_true(json_object_get(json_object_get(st->cfg, "HostConfig"), "Privileged"));
+        _cleanup_json_ json_t *devices = priv ? runtime_host_devices() : NULL;
         struct runtime_spec_ctx ctx = {
                 .id = st->c->id,
                 .rootfs = "merged",
@@ -262,7 +272,9 @@ static int write_spec(struct start *st, const struct runtime_user *u, struct st_
                 .volumes_dir = vols,
                 .host_hostname = host_name,
                 .cgroups = cgroups_available(),
-                .cap_bounding = cap_bounding(),
+                .cap_bounding = runtime_cap_bounding(),
+                .kernel = uname(&un) == 0 ? un.release : NULL,
+                .host_devices = devices,
         };
         _cleanup_json_ json_t *spec = NULL;
         _cleanup_strv_ char **warnings = NULL;

@@ -33,7 +33,7 @@ int store_build_cache_get(struct store *s, const char *key, struct store_cache_e
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = db_prepare(s,
                            "SELECT chain_id, diff_id, digest, media_type, blob_size, size,"
-                           " created, image_id FROM build_cache WHERE key = ?",
+                           " created, image_id, used FROM build_cache WHERE key = ?",
                            &st, err);
         if (r < 0)
                 return r;
@@ -52,6 +52,7 @@ int store_build_cache_get(struct store *s, const char *key, struct store_cache_e
         e.layer.size = (uint64_t)sqlite3_column_int64(st, 5);
         copy_col(st, 6, e.created, sizeof(e.created));
         copy_col(st, 7, e.image_id, sizeof(e.image_id));
+        e.used = sqlite3_column_int64(st, 8);
         if (!entry_alive(s, &e))
                 return 0;
         *ret = e;
@@ -69,8 +70,8 @@ int store_build_cache_put(struct store *s, const char *key, const struct store_c
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = db_prepare(s,
                            "INSERT OR REPLACE INTO build_cache (key, chain_id, diff_id, digest,"
-                           " media_type, blob_size, size, created, created_by, image_id, added)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           " media_type, blob_size, size, created, created_by, image_id, added,"
+                           " used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            &st, err);
         if (r < 0)
                 return r;
@@ -85,7 +86,83 @@ int store_build_cache_put(struct store *s, const char *key, const struct store_c
         db_bind_text(st, 9, created_by);
         db_bind_text(st, 10, nonempty(e->image_id));
         sqlite3_bind_int64(st, 11, (sqlite3_int64)time(NULL));
+        sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
         return db_step_done(s, st, err);
+}
+
+int store_build_step_get(struct store *s, const char *step, char **ret_key, char **ret_inputs,
+                         struct st_error **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(s, "SELECT key, inputs FROM build_steps WHERE step = ?", &st, err);
+        if (r < 0)
+                return r;
+        db_bind_text(st, 1, step);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return 0;
+        if (rc != SQLITE_ROW)
+                return db_error(s, rc, "build step lookup", err);
+        *ret_key = db_column_strdup(st, 0);
+        *ret_inputs = db_column_strdup(st, 1);
+        return 1;
+}
+
+struct uses {
+        const struct store_build_use *u;
+        size_t n;
+};
+
+static int use_one(struct store *s, const struct store_build_use *u, sqlite3_int64 now,
+                   struct st_error **err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = db_prepare(s, "UPDATE build_cache SET used = ? WHERE key = ?", &st, err);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, now);
+        db_bind_text(st, 2, u->key);
+        r = db_step_done(s, st, err);
+        if (r < 0 || !u->step || !u->inputs)
+                return r;
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        r = db_prepare(s,
+                       "INSERT OR REPLACE INTO build_steps (step, key, inputs, used)"
+                       " VALUES (?, ?, ?, ?)",
+                       &q, err);
+        if (r < 0)
+                return r;
+        db_bind_text(q, 1, u->step);
+        db_bind_text(q, 2, u->key);
+        db_bind_text(q, 3, u->inputs);
+        sqlite3_bind_int64(q, 4, now);
+        return db_step_done(s, q, err);
+}
+
+static int use_all(struct store *s, void *userdata, struct st_error **err)
+{
+        struct uses *l = userdata;
+        sqlite3_int64 now = (sqlite3_int64)time(NULL);
+        for (size_t i = 0; i < l->n; i++) {
+                int r = use_one(s, &l->u[i], now, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int store_build_cache_use(struct store *s, const struct store_build_use *u, size_t n,
+                          struct st_error **err)
+{
+        struct uses l = { u, n };
+        if (n == 0)
+                return 0;
+        /* bookkeeping that may be lost on a crash: no sync of its own (WAL keeps it atomic) */
+        int r = db_exec(s, "PRAGMA synchronous=NORMAL", err);
+        if (r >= 0)
+                r = store_transaction(s, use_all, &l, err);
+        (void)db_exec(s, "PRAGMA synchronous=FULL", NULL);
+        return r;
 }
 
 char *store_cache_mounts_dir(struct store *s)
@@ -101,7 +178,7 @@ int store_build_cache_prune(struct store *s, uint64_t *ret_n, struct st_error **
         if (r < 0)
                 return r;
         uint64_t n = (uint64_t)sqlite3_changes(s->db);
-        r = db_exec(s, "DELETE FROM stat_cache", err);
+        r = db_exec(s, "DELETE FROM stat_cache; DELETE FROM build_steps;", err);
         if (r < 0)
                 return r;
         _cleanup_free_ char *mounts = store_cache_mounts_dir(s);

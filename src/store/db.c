@@ -101,6 +101,17 @@ static const char *const migrations[] = {
         "  mtime_ns INTEGER NOT NULL,"
         "  ctime_ns INTEGER NOT NULL,"
         "  digest TEXT NOT NULL);",
+        /* 6: the build cache's last use (LRU trimming), and per build step (Dockerfile, stage,
+         * instruction) the key and a JSON description of the inputs it last had, which
+         * `build --explain` compares a cache miss against */
+        "ALTER TABLE build_cache ADD COLUMN used INTEGER NOT NULL DEFAULT 0;"
+        "UPDATE build_cache SET used = added;"
+        "CREATE INDEX build_cache_used ON build_cache(used);"
+        "CREATE TABLE build_steps ("
+        "  step TEXT PRIMARY KEY,"
+        "  key TEXT NOT NULL,"
+        "  inputs TEXT NOT NULL,"
+        "  used INTEGER NOT NULL);",
 };
 
 int db_error(struct store *s, int rc, const char *what, struct st_error **err)

@@ -197,10 +197,7 @@ int store_df(struct store *s, struct store_df *ret, struct st_error **err)
                            "   (SELECT chain_id FROM image_layers) AND chain_id NOT IN"
                            "   (SELECT il.chain_id FROM image_layers il JOIN tags t"
                            "    ON t.image_id = il.image_id)),"
-                           " (SELECT COUNT(*) FROM build_cache),"
-                           " (SELECT COALESCE(SUM(size), 0) FROM layers WHERE chain_id IN"
-                           "   (SELECT chain_id FROM build_cache) AND chain_id NOT IN"
-                           "   (SELECT chain_id FROM image_layers))",
+                           " (SELECT COUNT(*) FROM build_cache)",
                            &st, err);
         if (r < 0)
                 return r;
@@ -212,8 +209,10 @@ int store_df(struct store *s, struct store_df *ret, struct st_error **err)
                 .layers_size = (uint64_t)sqlite3_column_int64(st, 2),
                 .reclaimable = (uint64_t)sqlite3_column_int64(st, 3),
                 .cache_entries = (uint64_t)sqlite3_column_int64(st, 4),
-                .cache_size = (uint64_t)sqlite3_column_int64(st, 5),
         };
+        r = store_build_cache_size(s, &df.cache_size, err);
+        if (r < 0)
+                return r;
         uint64_t blobs = 0;
         if (disk_usage_at(s->root_fd, "blobs", &blobs) == 0)
                 df.blobs_size = blobs;

@@ -482,6 +482,7 @@ struct store_cache_entry {
         struct store_layer_result layer;
         char created[64];                  /* RFC 3339, or "" */
         char image_id[DIGEST_STR_LEN + 1]; /* or "" */
+        int64_t used;                      /* last use (Unix seconds), as read */
 };
 
 /* Look up the cache entry KEY into *RET: 1 if found (and its layer and blob, or its image,
@@ -492,6 +493,24 @@ int store_build_cache_get(struct store *s, const char *key, struct store_cache_e
 /* Record E under KEY (replacing an older entry), with CREATED_BY for the history. */
 int store_build_cache_put(struct store *s, const char *key, const struct store_cache_entry *e,
                           const char *created_by, struct st_error **err);
+
+/* The record of the build step STEP (an opaque identity: Dockerfile, stage, instruction):
+ * the cache key it last had into *RET_KEY and the description of its inputs then into
+ * *RET_INPUTS (both caller-owned): 1 if found, 0 if not. */
+int store_build_step_get(struct store *s, const char *step, char **ret_key, char **ret_inputs,
+                         struct st_error **err);
+
+/* A build's use of the cache: the entry KEY was hit or made (its last use becomes now); with
+ * STEP and INPUTS, the step's record becomes KEY and INPUTS. */
+struct store_build_use {
+        const char *key;
+        const char *step;   /* or NULL */
+        const char *inputs; /* or NULL */
+};
+
+/* Record the uses U[0..N) in one transaction (one sync for a whole build). */
+int store_build_cache_use(struct store *s, const struct store_build_use *u, size_t n,
+                          struct st_error **err);
 
 /* The build's stat cache. Into RET_DIGEST (DIGEST_STR_LEN + 1) the content digest recorded
  * for the file PATH (absolute) if ST (its lstat) has the recorded device, inode, size, mtime
@@ -506,9 +525,29 @@ int store_stat_cache_put(struct store *s, const char *path, const struct stat *s
 /* Where RUN --mount=type=cache dirs live (ROOT/cache/mounts, one dir per id); caller frees. */
 char *store_cache_mounts_dir(struct store *s);
 
-/* Drop every build cache entry and the cache mount dirs; the entries' count into *RET_N (may
- * be NULL). store_gc then frees the layers and blobs nothing else uses. */
+/* Drop every build cache entry, step record, the stat cache and the cache mount dirs; the
+ * entries' count into *RET_N (may be NULL). store_gc then frees the layers and blobs nothing
+ * else uses. */
 int store_build_cache_prune(struct store *s, uint64_t *ret_n, struct st_error **err);
+
+/* The build cache's exclusive storage: the bytes (unpacked, as system df counts them) of the
+ * layers only build cache entries keep alive (with the layers below them), not an image or a
+ * container. */
+int store_build_cache_size(struct store *s, uint64_t *ret_bytes, struct st_error **err);
+
+/* Which entries store_build_cache_trim drops: those last used before UNTIL (Unix seconds; 0:
+ * any), and of those only the least recently used ones until the exclusive storage is at most
+ * KEEP_BYTES (-1: no size goal, drop them all). */
+struct store_cache_trim {
+        int64_t until;
+        int64_t keep_bytes;
+};
+
+/* Drop the entries T selects (taking the exclusive lock); their count into *RET_N (may be
+ * NULL). Step records stay (explain can still say the entry was evicted). store_gc then frees
+ * the layers. */
+int store_build_cache_trim(struct store *s, const struct store_cache_trim *t, uint64_t *ret_n,
+                           struct st_error **err);
 
 /* Record the image made of config CFG (CFG_LEN bytes, CREATED its RFC 3339 time) and the
  * committed layers LAYERS[0..N) with an OCI manifest, tagged TAGS; its ID into RET_ID

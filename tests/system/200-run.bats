@@ -22,7 +22,7 @@ teardown() {
     expect_output ""
     [ -z "$(ls "$STRATA_ROOT/containers")" ]
     [ -z "$(ls "$STRATA_ROOT/run/runc" 2>/dev/null)" ]
-    ! grep -q "$STRATA_ROOT" /proc/mounts
+    ! grep -q "$STRATA_ROOT" /proc/mounts || false
 }
 
 @test "exit codes: the command's, 125, 126, 127" {
@@ -73,7 +73,7 @@ teardown() {
     echo "$output" | grep -qx 'FROM_ENV=exported'
     echo "$output" | grep -qx 'HOSTNAME=h1'
     echo "$output" | grep -qx 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-    ! echo "$output" | grep -q UNSET_ONE
+    ! echo "$output" | grep -q UNSET_ONE || false
 }
 
 @test "workdir: the image's, -w, created when missing" {
@@ -144,7 +144,7 @@ teardown() {
     run_strata ps -aq
     expect_output ""
     [ -z "$(ls "$STRATA_ROOT/containers")" ]
-    ! grep -q "$STRATA_ROOT" /proc/mounts
+    ! grep -q "$STRATA_ROOT" /proc/mounts || false
 }
 
 @test "stdin with -i, and a terminal with -t" {

@@ -52,7 +52,7 @@ bye"
     run_strata ps -aq
     expect_output ""
     [ -z "$(ls "$STRATA_ROOT/containers")" ]
-    ! grep -q "$STRATA_ROOT" /proc/mounts
+    ! grep -q "$STRATA_ROOT" /proc/mounts || false
 }
 
 @test "stop sends the image's StopSignal, then SIGKILL after the timeout" {
@@ -247,7 +247,7 @@ two"
     expect_output_match "^orphan Exited \(255\) "
     run_strata inspect --format '{{.State.Error}}' orphan
     expect_output_match "exit status unknown"
-    ! grep -q "$STRATA_ROOT" /proc/mounts
+    ! grep -q "$STRATA_ROOT" /proc/mounts || false
     run_strata rm orphan
     [ -z "$(ls "$STRATA_ROOT/containers")" ]
 }
@@ -274,5 +274,5 @@ two"
     run_strata ps --format '{{.Names}} {{.State}}'
     expect_output "once running"
     run_strata rm -f once
-    ! grep -q "$STRATA_ROOT" /proc/mounts
+    ! grep -q "$STRATA_ROOT" /proc/mounts || false
 }

@@ -99,7 +99,7 @@ COPY --from=build /out/bin.txt /usr/share/bin.txt
 CMD ["cat", "/usr/share/bin.txt"]
 EOF2
     run_strata build -t ms "$CTX"
-    ! [[ "$output" =~ "never" ]]
+    ! [[ "$output" =~ "never" ]] || false
     expect_output_match '\[build 2/2\] RUN mkdir'
     run_strata run --rm ms
     expect_output compiled
@@ -119,7 +119,7 @@ EOF2
     run_strata run --rm ba cat /g
     expect_output 'hello you'
     run_strata inspect --format '{{json .Config.Env}}' ba
-    ! [[ "$output" =~ WHO ]]
+    ! [[ "$output" =~ WHO ]] || false
 }
 
 @test "build: .dockerignore" {
@@ -133,8 +133,8 @@ EOF2
     run_strata build -t di "$CTX"
     run_strata run --rm di find /ctx
     [[ "$output" =~ /ctx/src/a.txt ]]
-    ! [[ "$output" =~ b.log ]]
-    ! [[ "$output" =~ secret ]]
+    ! [[ "$output" =~ b.log ]] || false
+    ! [[ "$output" =~ secret ]] || false
 }
 
 @test "build: RUN deletions become whiteouts and opaque dirs" {
@@ -164,7 +164,10 @@ gone'
     local id1=$output
     run_strata build "$CTX"
     expect_output_match 'CACHED'
-    ! [[ "$output" =~ DONE\ [0-9.]+s.*RUN ]]
+    local step
+    step=$(sed -n 's/^#\([0-9]*\) \[.*\] RUN .*/\1/p' <<<"$output")
+    [ -n "$step" ]
+    [ -z "$(grep "^#$step DONE" <<<"$output")" ] # the RUN step did not run
     [ "$(grep -c CACHED <<<"$output")" = 2 ]
     run_strata build -q "$CTX"
     [ "$output" = "$id1" ]

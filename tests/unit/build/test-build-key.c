@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "basic/util.h"
+#include "build/build-internal.h"
 #include "build/build.h"
 #include "tap.h"
 
@@ -85,6 +86,35 @@ TEST(layer_key_mixes_in_the_compression)
         ASSERT_TRUE(!streq(a, k));
         build_layer_key(k, COMPRESS_NONE, 0, b);
         ASSERT_TRUE(!streq(a, b) && !streq(b, k));
+}
+
+TEST(url_file_name)
+{
+        static const struct {
+                const char *url, *name;
+        } cases[] = {
+                { "http://h/a/b.tar.gz", "b.tar.gz" },
+                { "https://h:8080/dir/file?x=1#frag", "file" },
+                { "http://h/dir/", "dir" },
+                { "http://h/", "__unnamed__" },
+                { "http://h", "__unnamed__" },
+                { "http://h?q=/x", "__unnamed__" },
+                { "http://user:pw@h/p/%41%20b", "A b" },
+                { "http://h/a/%2e%2e", "__unnamed__" },
+                { "http://h/a/%00x", "__unnamed__" },
+                { "http://h/a%2Fb", "__unnamed__" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *n = build_url_file_name(cases[i].url);
+                ASSERT_STREQ(n, cases[i].name);
+        }
+        _cleanup_free_ char *m = build_url_for_message("https://u:secret@h:1/p?sig=abc");
+        ASSERT_STREQ(m, "https://h:1/p");
+        ASSERT_EQ(build_is_git_source("https://github.com/x/y.git#main"), 1);
+        ASSERT_EQ(build_is_git_source("git@github.com:x/y"), 1);
+        ASSERT_EQ(build_is_git_source("https://h/y.tar"), 0);
+        ASSERT_EQ(build_is_url("HTTP://h/x"), 0); /* BuildKit's prefix test is case-sensitive */
 }
 
 TEST(source_date_epoch_build_arg_wins_over_env)

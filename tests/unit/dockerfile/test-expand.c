@@ -385,3 +385,23 @@ TEST(null_lookup_and_utf8)
         ASSERT_OK(dockerfile_expand_word("\xef\xbb\xbfx", '\\', NULL, NULL, &bad, NULL, NULL));
         ASSERT_STREQ(bad, "x");
 }
+
+TEST(heredoc_skip_quotes)
+{
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "hi $A 'x' \"$A\"\n", "hi abcab 'x' \"abcab\"\n" },
+                { "\\$A ${A:-'d'} ${NOPE:-'d'}", "$A abcab 'd'" },
+                { "a\\b \\\\ `q`", "ab \\ `q`" },
+                { "unterminated ' quote", "unterminated ' quote" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *res = NULL;
+                struct st_error *e = NULL;
+                int r = dockerfile_expand_heredoc(cases[i].in, lookup, NULL, &res, &e);
+                ASSERT_OK_E(r, e);
+                ASSERT_STREQ(res, cases[i].out);
+        }
+}

@@ -295,3 +295,71 @@ TEST(media_types)
         ASSERT_TRUE(image_media_type_is_index(MEDIA_TYPE_OCI_INDEX));
         ASSERT_TRUE(!image_media_type_is_index(MEDIA_TYPE_OCI_MANIFEST));
 }
+
+/* Convert BUF's manifest to MT; *ret (caller frees) parsed back. */
+static int convert(const char *buf, size_t len, const char *mt, struct image_manifest **ret,
+                   struct st_error **err)
+{
+        _cleanup_manifest_ struct image_manifest *m = NULL;
+        _cleanup_free_ char *out = NULL;
+        size_t out_len = 0;
+        int r = image_manifest_parse(buf, len, NULL, &m, err);
+        if (r >= 0)
+                r = image_manifest_convert(m, mt, &out, &out_len, err);
+        if (r >= 0)
+                r = image_manifest_parse(out, out_len, mt, ret, err);
+        return r;
+}
+
+TEST(convert_docker_to_oci_and_back)
+{
+        size_t len;
+        _cleanup_free_ char *buf = golden("docker-manifest.json", &len);
+        _cleanup_manifest_ struct image_manifest *oci = NULL, *back = NULL;
+        _cleanup_error_ struct st_error *e = NULL;
+        ASSERT_OK_E(convert(buf, len, MEDIA_TYPE_OCI_MANIFEST, &oci, &e), e);
+        ASSERT_STREQ(oci->config.media_type, MEDIA_TYPE_OCI_CONFIG);
+        ASSERT_STREQ(oci->config.digest,
+                     "sha256:b79606fb3afea5bd1609ed40b622142f1c98125abcfe89a76a661b0e8e343910");
+        ASSERT_STREQ(oci->layers[0].media_type, MEDIA_TYPE_OCI_LAYER_GZIP);
+        ASSERT_EQ(oci->layers[0].size, 3408729);
+        ASSERT_STREQ(oci->layers[1].media_type, MEDIA_TYPE_OCI_LAYER_ND_GZIP);
+        ASSERT_TRUE(json_object_get(oci->layers[1].raw, "urls"));
+
+        _cleanup_free_ char *w = image_manifest_write(oci);
+        ASSERT_OK_E(convert(w, strlen(w), MEDIA_TYPE_DOCKER_MANIFEST, &back, &e), e);
+        ASSERT_STREQ(back->layers[0].media_type, MEDIA_TYPE_DOCKER_LAYER_GZIP);
+        ASSERT_STREQ(back->layers[1].media_type, MEDIA_TYPE_DOCKER_LAYER_FOREIGN);
+        ASSERT_STREQ(back->layers[1].digest, oci->layers[1].digest);
+}
+
+TEST(convert_oci_to_docker)
+{
+        size_t len;
+        _cleanup_free_ char *buf = golden("oci-manifest.json", &len);
+        _cleanup_manifest_ struct image_manifest *m = NULL;
+        _cleanup_error_ struct st_error *e = NULL;
+        /* layer 2 is zstd: no Docker media type for it */
+        ASSERT_ERR(convert(buf, len, MEDIA_TYPE_DOCKER_MANIFEST, &m, &e), ST_E_UNSUPPORTED);
+        ASSERT_TRUE(strstr(st_error_msg(e), "layer 2 is zstd-compressed"));
+        e = st_error_free(e);
+
+        /* without it: annotations and unknown keys are gone, the rest converted */
+        _cleanup_json_ json_t *j = NULL;
+        ASSERT_OK_E(json_parse(buf, len, 1 << 20, "test", &j, &e), e);
+        json_array_remove(json_object_get(j, "layers"), 1);
+        _cleanup_free_ char *one = json_dump_compact(j);
+        ASSERT_OK_E(convert(one, strlen(one), MEDIA_TYPE_DOCKER_MANIFEST, &m, &e), e);
+        ASSERT_STREQ(m->media_type, MEDIA_TYPE_DOCKER_MANIFEST);
+        ASSERT_STREQ(m->config.media_type, MEDIA_TYPE_DOCKER_CONFIG);
+        ASSERT_STREQ(m->layers[0].media_type, MEDIA_TYPE_DOCKER_LAYER_GZIP);
+        ASSERT_TRUE(!m->annotations);
+        ASSERT_TRUE(!json_object_get(m->raw, "x-unknown"));
+
+        /* to OCI, an OCI manifest is unchanged but for its (already right) media types */
+        _cleanup_manifest_ struct image_manifest *same = NULL;
+        ASSERT_OK_E(convert(buf, len, MEDIA_TYPE_OCI_MANIFEST, &same, &e), e);
+        ASSERT_STREQ(same->layers[1].media_type, MEDIA_TYPE_OCI_LAYER_ZSTD);
+        ASSERT_TRUE(json_object_get(same->raw, "x-unknown"));
+        ASSERT_ERR(convert(buf, len, MEDIA_TYPE_OCI_INDEX, &same, &e), ST_E_UNSUPPORTED);
+}

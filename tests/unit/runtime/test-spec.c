@@ -394,6 +394,11 @@ TEST(spec_defaults)
         ASSERT_STREQ(ns, "[{\"type\":\"mount\"},{\"type\":\"pid\"},{\"type\":\"ipc\"},"
                          "{\"type\":\"uts\"},{\"type\":\"network\"}]");
         ASSERT_EQ(json_array_size(json_object_get(lx, "maskedPaths")), 11);
+        json_t *sc = json_object_get(lx, "seccomp");
+        ASSERT_STREQ(json_get_str(sc, "defaultAction"), "SCMP_ACT_ERRNO");
+        ASSERT_TRUE(json_array_size(json_object_get(sc, "syscalls")) > 10);
+        ASSERT_TRUE(json_is_false(json_object_get(p, "noNewPrivileges")));
+        ASSERT_TRUE(!json_object_get(lx, "devices"));
         ASSERT_EQ(json_array_size(json_object_get(lx, "readonlyPaths")), 5);
         ASSERT_STREQ(json_get_str(lx, "cgroupsPath"), "strata/0123456789ab"
                                                       "cdef0123456789abcdef0123456789abcdef"
@@ -489,4 +494,37 @@ TEST(spec_privileged)
         ASSERT_STREQ(dev, "[{\"allow\":true,\"access\":\"rwm\"}]");
         _cleanup_free_ char *sys = dump(json_object_get(find_mount(s, "/sys"), "options"));
         ASSERT_STREQ(sys, "[\"nosuid\",\"noexec\",\"nodev\"]");
+        ASSERT_TRUE(!json_object_get(lx, "seccomp"));
+        /* an explicit profile still applies to a privileged container, as in Docker */
+        char *sec[] = { "seccomp={\"defaultAction\":\"SCMP_ACT_LOG\"}", NULL };
+        struct runtime_options op = { .privileged = true, .security_opt = sec };
+        _cleanup_json_ json_t *sp = spec_of("{\"Cmd\":[\"sh\"]}", &op, ~0u, ~UINT64_C(0), NULL);
+        _cleanup_free_ char *f = dump(json_object_get(json_object_get(sp, "linux"), "seccomp"));
+        ASSERT_STREQ(f, "{\"defaultAction\":\"SCMP_ACT_LOG\",\"architectures\":[],"
+                        "\"syscalls\":[]}");
+}
+
+TEST(spec_security_opts)
+{
+        char *sec[] = { "no-new-privileges", "seccomp=unconfined", "systempaths=unconfined", NULL };
+        struct runtime_options o = { .security_opt = sec };
+        _cleanup_json_ json_t *s = spec_of("{\"Cmd\":[\"sh\"]}", &o, ~0u, ~UINT64_C(0), NULL);
+        ASSERT_TRUE(s);
+        json_t *lx = json_object_get(s, "linux");
+        ASSERT_TRUE(!json_object_get(lx, "seccomp"));
+        ASSERT_TRUE(!json_object_get(lx, "maskedPaths") && !json_object_get(lx, "readonlyPaths"));
+        ASSERT_TRUE(
+                json_is_true(json_object_get(json_object_get(s, "process"), "noNewPrivileges")));
+        /* --cap-add SYS_ADMIN opens the syscalls Docker gates on it */
+        char *add[] = { "sys_admin", NULL };
+        struct runtime_options oa = { .cap_add = add };
+        _cleanup_json_ json_t *sa = spec_of("{\"Cmd\":[\"sh\"]}", &oa, ~0u, ~UINT64_C(0), NULL);
+        _cleanup_free_ char *txt = dump(json_object_get(json_object_get(sa, "linux"), "seccomp"));
+        ASSERT_TRUE(strstr(txt, "\"mount\""));
+        _cleanup_error_ struct st_error *e = NULL;
+        char *bad[] = { "seccomp=/not/json", NULL };
+        struct runtime_options ob = { .security_opt = bad };
+        _cleanup_json_ json_t *c = merge("{\"Cmd\":[\"sh\"]}", &ob, NULL, &e);
+        ASSERT_TRUE(!c);
+        ASSERT_ERR(st_error_code(e), ST_E_PARSE);
 }
