@@ -2,7 +2,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps check demo install clean format format-check bench
+.PHONY: all deps check demo install clean format format-check bench stress
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -37,3 +37,9 @@ clean:
 # the benchmark suite (issue 8): peers, strata, every workload; not part of `make check`
 bench: all
 	bench/run.sh
+
+# faults, concurrency and fuzzing at length (issue 7; docs/security-faults.md): the kill driver
+# (STRESS_ROUNDS per operation), the concurrency test (STRESS_CONC_ROUNDS) and a libFuzzer
+# campaign of STRESS_FUZZ_SECONDS (1800) per target; not part of `make check`
+stress: all
+	scripts/stress.sh $(BUILD)

@@ -14,6 +14,9 @@
 #include "image/config.h"
 #include "store/store.h"
 
+/* The image name recorded for RUN containers (runtime_container_reap finds a killed build's). */
+#define BUILD_CONTAINER_IMAGE "strata-build"
+
 /* What a stage has built so far. */
 struct build_state {
         struct image_config *cfg;

@@ -13,6 +13,7 @@
 #include "build/build-internal.h"
 #include "image/manifest.h"
 #include "json/json.h"
+#include "runtime/container.h"
 
 #define IGNORE_FILE_MAX DOCKERFILE_IGNORE_MAX_SIZE
 
@@ -764,6 +765,9 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
                 return r;
         if (r > 0)
                 b.epoch_time = image_time_format(b.epoch);
+        /* the RUN containers of builds that were killed: their processes, mounts and layers */
+        struct runtime_host h = { .store = s, .search_path = o->search_path };
+        (void)runtime_container_reap(&h, BUILD_CONTAINER_IMAGE, NULL);
         r = store_lock(s, false, err); /* no gc while the build's layers are in use */
         if (r >= 0)
                 r = run(&b, id, err);

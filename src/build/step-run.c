@@ -153,7 +153,7 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
         STRV_FOREACH(e, rs->env)
                 json_array_append_new(json_object_get(ic, "Env"), json_string(*e));
         struct runtime_options o = {
-                .image = "strata-build",
+                .image = BUILD_CONTAINER_IMAGE,
                 .cmd = rs->argv,
                 .entrypoint = "",
                 .network = rs->network,
@@ -170,9 +170,11 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
                 strv_push(&chain, st->layers[i].chain_id);
         struct store_container_new n = {
                 .image_id = st->key,
-                .image_name = "strata-build",
+                .image_name = BUILD_CONTAINER_IMAGE,
                 .config = text,
                 .chain_ids = chain,
+                .monitor_pid = (int)getpid(),
+                .monitor_start = runtime_proc_start_time((int)getpid()),
         };
         return store_container_create(b->s, &n, ret, err);
 }

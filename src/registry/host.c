@@ -62,7 +62,7 @@ static int conf_string(struct conf_parser *p, const char *v, char **ret, struct 
                 if (q == '"' && ch == '\\') {
                         ch = v[++i];
                         ch = ch == 'n' ? '\n' : ch == 't' ? '\t' : ch;
-                        if (!strchr("\"\\\n\t", ch))
+                        if (!ch || !strchr("\"\\\n\t", ch)) /* NUL: ends the text */
                                 break;
                 }
                 out[n++] = ch;
@@ -100,8 +100,13 @@ static int conf_key(struct conf_parser *p, const char *key, const char *v, struc
                 if (v[0] != '"' && v[0] != '\'')
                         return st_error_set(err, ST_E_PARSE, "%s:%u: location must be a string",
                                             p->path, p->line);
+                char *loc = NULL;
+                int r = conf_string(p, v, &loc, err);
+                if (r < 0)
+                        return r; /* e->location stays as it was, freed once by the caller */
                 free(e->location);
-                return conf_string(p, v, &e->location, err);
+                e->location = loc;
+                return 0;
         }
         if (streq(key, "insecure"))
                 return conf_bool(p, v, &e->insecure, err);

@@ -144,16 +144,39 @@ int runtime_container_reload(const struct runtime_host *h, struct store_containe
         return 0;
 }
 
+/* A "created" container that nobody is starting (its lock is free) but whose rootfs is mounted
+ * is what a start killed before it recorded "running" leaves: the mount and the runtime's state,
+ * with the container's init waiting to be started. Remove them. */
+static void clean_killed_start(const struct runtime_host *h, const struct store_container *c)
+{
+        _cleanup_free_ char *dir = store_container_dir(h->store, c->id);
+        _cleanup_free_ char *merged = xasprintf("%s/merged", dir);
+        if (!runtime_is_mountpoint(merged))
+                return;
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return;
+        (void)runtime_cleanup_leftovers(h, c, NULL);
+}
+
 int runtime_container_refresh(const struct runtime_host *h, struct store_container *c,
                               struct st_error **err)
 {
-        if (c->state != STORE_CONTAINER_RUNNING || runtime_pid_alive(c->pid, c->pid_start) ||
+        if (c->state == STORE_CONTAINER_CREATED)
+                clean_killed_start(h, c);
+        if (c->state != STORE_CONTAINER_RUNNING ||
             runtime_pid_alive(c->monitor_pid, c->monitor_start))
                 return 0;
-        /* both gone; unless the monitor recorded the end just now, nobody will */
+        /* the monitor is gone; unless it recorded the end just now, nobody will */
         int r = runtime_container_reload(h, c, err);
         if (r < 0 || c->state != STORE_CONTAINER_RUNNING)
                 return r < 0 ? r : 1;
+        if (runtime_pid_alive(c->monitor_pid, c->monitor_start))
+                return 0;
+        /* a process nobody waits for (its monitor or build was killed) would run on, holding
+         * its mount: kill it; runc's forced delete below waits for it */
+        if (runtime_pid_alive(c->pid, c->pid_start))
+                (void)kill(c->pid, SIGKILL);
         (void)runtime_cleanup_leftovers(h, c, NULL);
         c->state = STORE_CONTAINER_EXITED;
         c->exit_code = 255;
@@ -302,4 +325,23 @@ int runtime_container_remove(const struct runtime_host *h, struct store_containe
         if (r < 0)
                 return r;
         return store_container_delete(h->store, c->id, err);
+}
+
+int runtime_container_reap(const struct runtime_host *h, const char *image_name,
+                           struct st_error **err)
+{
+        struct store_container **l = NULL;
+        size_t n = 0;
+        int r = store_container_list(h->store, &l, &n, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                struct store_container *c = l[i];
+                if (!streq(c->image_name, image_name) ||
+                    runtime_pid_alive(c->monitor_pid, c->monitor_start))
+                        continue;
+                (void)runtime_container_remove(h, c, true, NULL);
+        }
+        store_container_list_free(l, n);
+        return 0;
 }

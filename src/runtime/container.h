@@ -8,8 +8,8 @@
  * hidden verb that calls runtime_container_monitor. Either one copies the output to
  * containers/<id>/log, and when the container ends: `runc delete`, unmount, record the exit
  * status (the state becomes "exited" only after that cleanup), and with AutoRemove remove the
- * container. A container whose process and monitor are both gone is recorded as exited with
- * status 255 and an error saying so (runtime_container_refresh). */
+ * container. A container whose monitor is gone is recorded as exited with status 255 and an
+ * error saying so, its process killed if it still runs (runtime_container_refresh). */
 #pragma once
 
 #include <stdbool.h>
@@ -67,9 +67,23 @@ int runtime_container_start_detached(const struct runtime_host *h, struct store_
 int runtime_container_monitor(const struct runtime_host *h, const char *id, int sync_fd,
                               struct st_error **err);
 
-/* Bring C's recorded state in line with reality: a "running" container whose process is gone
- * and whose monitor is gone too becomes "exited" (255, State.Error says why), its runtime state
- * and mount cleaned up. Returns 1 if C changed. */
+/* Field 22 of /proc/PID/stat (the start time in clock ticks since boot), 0 if PID is gone or a
+ * zombie. */
+uint64_t runtime_proc_start_time(int pid);
+
+/* True if PID is alive and is the process that started at START (not a reused PID). */
+bool runtime_pid_alive(int pid, uint64_t start);
+
+/* Remove every container of IMAGE_NAME whose owner (the process recorded as its monitor from
+ * its creation on, see store_container_new) is gone: its process killed, its mount and runtime
+ * state cleaned up, its row and directory deleted. The builder calls it for the RUN containers
+ * of builds that were killed. Failures to remove one are ignored (the next call retries). */
+int runtime_container_reap(const struct runtime_host *h, const char *image_name,
+                           struct st_error **err);
+
+/* Bring C's recorded state in line with reality: a "running" container whose monitor is gone
+ * (nobody can wait for it any more) has its process killed and becomes "exited" (255,
+ * State.Error says why), its runtime state and mount cleaned up. Returns 1 if C changed. */
 int runtime_container_refresh(const struct runtime_host *h, struct store_container *c,
                               struct st_error **err);
 

@@ -500,8 +500,7 @@ static int finish(struct start *st, int status, struct st_error **err)
         struct store_container *c = st->c;
         c->state = STORE_CONTAINER_EXITED;
         c->exit_code = status;
-        c->pid = 0;
-        c->monitor_pid = 0;
+        c->pid = 0; /* the monitor stays recorded: it owns the container until it is done */
         c->finished_at = runtime_now_ns();
         if (auto_remove(st))
                 return store_container_delete(st->h->store, c->id, err);

@@ -190,7 +190,7 @@ static int insert_in_txn(struct store *s, void *userdata, struct st_error **err)
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         r = db_prepare(s,
                        "INSERT INTO containers (id, name, image_id, image_name, config, created,"
-                       " state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       " state, monitor_pid, monitor_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        &st, err);
         if (r < 0)
                 return r;
@@ -201,6 +201,8 @@ static int insert_in_txn(struct store *s, void *userdata, struct st_error **err)
         db_bind_text(st, 5, c->config);
         sqlite3_bind_int64(st, 6, c->created);
         db_bind_text(st, 7, store_container_state_to_string(c->state));
+        sqlite3_bind_int(st, 8, c->monitor_pid);
+        sqlite3_bind_int64(st, 9, (sqlite3_int64)c->monitor_start);
         r = db_step_done(s, st, err);
         for (size_t i = 0; r >= 0 && c->chain_ids && c->chain_ids[i]; i++) {
                 _cleanup_stmt_ sqlite3_stmt *li = NULL;
@@ -243,6 +245,8 @@ int store_container_create(struct store *s, const struct store_container_new *n,
         c->chain_ids = strv_copy(n->chain_ids);
         c->created = now_ns();
         c->state = STORE_CONTAINER_CREATED;
+        c->monitor_pid = n->monitor_pid;
+        c->monitor_start = n->monitor_start;
         r = make_dir(s, id, err);
         if (r < 0)
                 return r;

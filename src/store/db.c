@@ -116,7 +116,12 @@ static const char *const migrations[] = {
 
 int db_error(struct store *s, int rc, const char *what, struct st_error **err)
 {
-        int code = rc == SQLITE_FULL ? -ENOSPC : rc == SQLITE_BUSY ? -EBUSY : ST_E_CORRUPT;
+        int primary = rc & 0xff;
+        int code = primary == SQLITE_FULL   ? -ENOSPC
+                   : primary == SQLITE_BUSY ? -EBUSY
+                                            : ST_E_CORRUPT;
+        if (code == -ENOSPC) /* the words every other full-disk error uses */
+                return st_error_set(err, code, "database: %s: No space left on device", what);
         return st_error_set(err, code, "database: %s: %s", what,
                             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,48 @@
 
 static const char *const store_dirs[] = { "blobs", "blobs/sha256", "layers",
                                           "l",     "tmp",          "containers" };
+
+/* The mount point of a /proc/self/mountinfo line (field 5, octal escapes undone); caller frees.
+ * NULL if the line is malformed. */
+static char *mountinfo_target(const char *line)
+{
+        const char *p = line;
+        for (int field = 1; field < 5 && p; field++)
+                p = strchr(p + 1, ' ');
+        if (!p)
+                return NULL;
+        p++;
+        size_t n = strcspn(p, " ");
+        char *out = xmalloc(n + 1), *o = out;
+        for (size_t i = 0; i < n; i++) {
+                if (p[i] == '\\' && i + 3 < n && p[i + 1] >= '0' && p[i + 1] <= '3') {
+                        *o++ = (char)(((p[i + 1] - '0') << 6) | ((p[i + 2] - '0') << 3) |
+                                      (p[i + 3] - '0'));
+                        i += 3;
+                } else
+                        *o++ = p[i];
+        }
+        *o = 0;
+        return out;
+}
+
+/* Detach every mount at or below DIR, deepest (latest) first: what a killed build left mounted
+ * in its staging dir must not be walked into by the removal. */
+static void unmount_below(const char *dir)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_strv_ char **targets = NULL;
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0, n = strlen(dir);
+        while (f && getline(&line, &cap, f) > 0) {
+                _cleanup_free_ char *t = mountinfo_target(line);
+                if (t && strncmp(t, dir, n) == 0 && (t[n] == '/' || t[n] == 0))
+                        strv_push(&targets, t);
+        }
+        for (size_t i = strv_length(targets); i-- > 0;)
+                if (umount2(targets[i], MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+                        log_debug("unmount '%s': %m", targets[i]);
+}
 
 /* Remove staging dirs whose owner is gone: each tmp/<id>/ has tmp/<id>.lock held by its
  * process. */
@@ -38,6 +81,8 @@ static void clean_stale_tmp(struct store *s)
                 if (lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) < 0)
                         continue; /* alive */
                 log_debug("removing stale staging dir tmp/%s", de->d_name);
+                _cleanup_free_ char *path = xasprintf("%s/tmp/%s", s->root, de->d_name);
+                unmount_below(path);
                 (void)rm_rf_at(tfd, de->d_name);
                 (void)unlinkat(tfd, lock, 0);
         }

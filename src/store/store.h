@@ -372,6 +372,8 @@ struct store_container_new {
         const char *image_name;
         const char *config;
         char **chain_ids;
+        int monitor_pid; /* the process that owns it from its creation (a build), or 0 */
+        uint64_t monitor_start;
 };
 
 /* Create a container: its directory (upper/, work/, merged/) staged in tmp/ and renamed into
