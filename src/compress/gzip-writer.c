@@ -3,8 +3,9 @@
  * are written in order. The block size never depends on the thread count or on timing, so the
  * bytes are the same for any number of workers. At most 2 blocks per worker are in flight: the
  * writer waits for the oldest one before it reuses its slot (backpressure).
- * Blocks that look incompressible (random bytes, compressed files) are stored without trying:
- * deflate at level 6 spends ~3x longer on them than on text, to gain nothing. */
+ * Pieces of GZ_SUB bytes that look incompressible (random bytes, compressed files) are stored
+ * without trying, as members of their own: deflate at level 6 spends longer on them than on
+ * text, to gain nothing. */
 #include <libdeflate.h>
 #include <pthread.h>
 #include <string.h>
@@ -14,7 +15,6 @@
 #include "compress/compress-internal.h"
 
 #define GZ_MAX_THREADS 64
-#define GZ_SAMPLE      (64 * 1024)
 
 enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
 
@@ -38,11 +38,15 @@ struct gzwriter {
         pthread_cond_t work, done;
 };
 
-/* One thread's compressors: at the level asked, level 1 for the trial, level 0 (stored). */
+/* One thread's compressors (at the level asked, and level 0: stored) and the hash table of
+ * the repeat check. */
 struct codec {
-        struct libdeflate_compressor *main, *fast, *store;
-        unsigned char *tmp;
+        struct libdeflate_compressor *main, *store;
+        uint32_t *table;
 };
+
+#define TABLE_BITS 14
+#define WINDOW     (32 * 1024) /* deflate's */
 
 static struct libdeflate_compressor *compressor_new(int level)
 {
@@ -56,9 +60,8 @@ static struct codec *codec_new(int level)
 {
         struct codec *c = xmalloc(sizeof(*c));
         c->main = compressor_new(level);
-        c->fast = compressor_new(1);
         c->store = compressor_new(0);
-        c->tmp = xmalloc(GZ_SAMPLE);
+        c->table = xmalloc(sizeof(uint32_t) << TABLE_BITS);
         return c;
 }
 
@@ -67,49 +70,121 @@ static void codec_free(struct codec *c)
         if (!c)
                 return;
         libdeflate_free_compressor(c->main);
-        libdeflate_free_compressor(c->fast);
         libdeflate_free_compressor(c->store);
-        free(c->tmp);
+        free(c->table);
         free(c);
 }
 
-/* Whether the N bytes at P are not worth compressing: their byte histogram is near uniform
- * (order-0 entropy above ~7.99 bits per byte, so Huffman coding gains < 0.2%) and level 1 on
- * two 64 KiB samples saves less than 1% (so there are no repeats to exploit either). Depends
- * on the bytes only, so the output stays deterministic. */
-static bool incompressible(struct codec *c, const unsigned char *p, size_t n)
+/* Whether the byte histogram of the N bytes at P is near uniform: chi-square against the
+ * uniform distribution at most ~2x its degrees of freedom, i.e. order-0 entropy within ~0.02
+ * bits of 8, so Huffman coding gains < 0.3%. Random bytes pass; text, code, zeros and tar
+ * headers do not. */
+static bool uniform(const unsigned char *p, size_t n)
 {
-        if (n < 4 * GZ_SAMPLE)
-                return false;
         uint32_t h[4][256] = { 0 };
-        size_t i = 0;
-        for (; i + 4 <= n; i += 4) {
+        for (size_t i = 0; i + 4 <= n; i += 4) {
                 h[0][p[i]]++;
                 h[1][p[i + 1]]++;
                 h[2][p[i + 2]]++;
                 h[3][p[i + 3]]++;
         }
-        for (; i < n; i++)
-                h[0][p[i]]++;
-        /* chi-square against uniform; entropy deficit ~ chi2 / (2 n ln 2) bits per byte */
         double e = (double)n / 256, chi2 = 0;
         for (int b = 0; b < 256; b++) {
                 double d = (double)(h[0][b] + h[1][b] + h[2][b] + h[3][b]) - e;
                 chi2 += d * d / e;
         }
-        if (chi2 > 0.0139 * (double)n)
-                return false;
-        size_t limit = GZ_SAMPLE - GZ_SAMPLE / 100;
-        return libdeflate_deflate_compress(c->fast, p, GZ_SAMPLE, c->tmp, limit) == 0 &&
-               libdeflate_deflate_compress(c->fast, p + n / 2, GZ_SAMPLE, c->tmp, limit) == 0;
+        return chi2 <= 512;
 }
 
+static uint64_t load64(const unsigned char *p)
+{
+        uint64_t v;
+        memcpy(&v, p, sizeof(v));
+        return v;
+}
+
+static uint32_t hash8(const unsigned char *p)
+{
+        return (uint32_t)((load64(p) * 0x9E3779B97F4A7C15ULL) >> (64 - TABLE_BITS));
+}
+
+/* How many sampled positions of the piece at P + OFF start an 8-byte string seen within
+ * deflate's window before it. The table gets every 4th position (of this piece and of the two
+ * before it, which the caller ran through with PROBE false); with PROBE, every position of the
+ * first 1 KiB of each 4 KiB is looked up, so a repeat of 11 or more bytes that covers such a
+ * slice is seen whatever its alignment. */
+static size_t scan_piece(struct codec *c, const unsigned char *p, size_t n, size_t off, bool probe)
+{
+        size_t hits = 0, end = MIN(off + GZ_SUB, n - 7);
+        for (size_t q = off; q < end;) {
+                bool look = probe && (q - off) % 4096 < 1024;
+                uint32_t h = hash8(p + q), prev = c->table[h];
+                if (look && prev != UINT32_MAX && q - prev <= WINDOW &&
+                    load64(p + prev) == load64(p + q))
+                        hits++;
+                if (q % 4 == 0)
+                        c->table[h] = (uint32_t)q;
+                q += look ? 1 : 4;
+        }
+        return hits;
+}
+
+/* Which whole GZ_SUB pieces of the N bytes at P to store rather than compress (STORE[i]): those
+ * with a near-uniform histogram whose 8-byte strings repeat within deflate's window at fewer
+ * than 1 in 64 of the positions sampled. Depends on the bytes only, so the output stays
+ * deterministic. */
+static void classify(struct codec *c, const unsigned char *p, size_t n, bool *store)
+{
+        size_t pieces = n / GZ_SUB;
+        bool any = false;
+        for (size_t i = 0; i < pieces; i++)
+                any |= store[i] = uniform(p + i * GZ_SUB, GZ_SUB);
+        if (!any)
+                return;
+        memset(c->table, 0xff, sizeof(uint32_t) << TABLE_BITS);
+        for (size_t i = 0; i < pieces; i++) {
+                bool before_one =
+                        (i + 1 < pieces && store[i + 1]) || (i + 2 < pieces && store[i + 2]);
+                if (!store[i] && !before_one)
+                        continue;
+                size_t hits = scan_piece(c, p, n, i * GZ_SUB, store[i]);
+                if (hits >= GZ_SUB / 4 / 64)
+                        store[i] = false;
+        }
+}
+
+/* One gzip member of the N bytes at P into OUT (CAP bytes); returns its size. */
+static size_t member(struct libdeflate_compressor *z, const unsigned char *p, size_t n,
+                     unsigned char *out, size_t cap)
+{
+        size_t k = libdeflate_gzip_compress(z, p, n, out, cap);
+        if (k == 0) /* out_cap covers libdeflate's bound for every member: cannot happen */
+                abort();
+        return k;
+}
+
+/* Compress the slot's block: runs of GZ_SUB-sized pieces that look incompressible become
+ * stored members, the runs between them members at the level asked. */
 static void compress_slot(struct codec *c, struct gz_slot *s, size_t cap)
 {
-        struct libdeflate_compressor *z = incompressible(c, s->in, s->in_len) ? c->store : c->main;
-        s->out_len = libdeflate_gzip_compress(z, s->in, s->in_len, s->out, cap);
-        if (s->out_len == 0) /* the buffer is libdeflate's own bound: cannot happen */
-                abort();
+        bool store[GZ_BLOCK / GZ_SUB] = { false };
+        size_t n = s->in_len, run = 0, out = 0;
+        bool run_stored = false;
+        classify(c, s->in, n, store);
+        for (size_t off = 0; off < n; off += GZ_SUB) {
+                /* a tail shorter than GZ_SUB is always compressed */
+                bool stored = store[off / GZ_SUB];
+                if (off > run && stored != run_stored) {
+                        out += member(run_stored ? c->store : c->main, s->in + run, off - run,
+                                      s->out + out, cap - out);
+                        run = off;
+                }
+                run_stored = stored;
+        }
+        /* the last run, or the one empty member of an empty stream */
+        out += member(run_stored ? c->store : c->main, s->in + run, n - run, s->out + out,
+                      cap - out);
+        s->out_len = out;
 }
 
 static void *worker(void *arg)
@@ -308,9 +383,10 @@ struct st_writer *gzip_writer_new(int level, int threads, struct st_writer *inne
         g->nthreads = threads >= 1 ? MIN(threads, GZ_MAX_THREADS) : gzip_online_threads();
         g->nslots = 2 * (size_t)g->nthreads;
         g->slots = xcalloc(g->nslots, sizeof(*g->slots));
-        /* the bound for level 0 is the largest (libdeflate: stored blocks) */
+        /* room for a member per GZ_SUB piece: libdeflate's bound is the same at every level
+         * and grows at least as fast as its input */
         struct libdeflate_compressor *c = compressor_new(0);
-        g->out_cap = libdeflate_gzip_compress_bound(c, GZ_BLOCK);
+        g->out_cap = (GZ_BLOCK / GZ_SUB) * libdeflate_gzip_compress_bound(c, GZ_SUB);
         libdeflate_free_compressor(c);
         pthread_mutex_init(&g->mu, NULL);
         pthread_cond_init(&g->work, NULL);
