@@ -1,11 +1,10 @@
 /* Parallel, deterministic gzip: the uncompressed stream is cut into fixed GZ_BLOCK-sized blocks,
- * each compressed on its own by libdeflate on a worker pool into one gzip member, and the members
- * are written in order. The block size never depends on the thread count or on timing, so the
- * bytes are the same for any number of workers. At most 2 blocks per worker are in flight: the
- * writer waits for the oldest one before it reuses its slot (backpressure).
- * Pieces of GZ_SUB bytes that look incompressible (random bytes, compressed files) are stored
- * without trying, as members of their own: deflate at level 6 spends longer on them than on
- * text, to gain nothing. */
+ * each compressed on its own by libdeflate on a worker pool into one or more gzip members, and
+ * the members are written in order. The block size never depends on the thread count or on timing,
+ * so the bytes are the same for any number of workers. At most 2 blocks per worker are in flight:
+ * the writer waits for the oldest one before it reuses its slot (backpressure). Pieces of GZ_SUB
+ * bytes that look incompressible (random bytes, compressed files) are stored without trying, as
+ * members of their own: deflate at level 6 spends longer on them than on text, to gain nothing. */
 #include <libdeflate.h>
 #include <pthread.h>
 #include <string.h>
@@ -253,8 +252,10 @@ static int emit_one(struct gzwriter *g, bool wait)
         if (!ready)
                 return 1;
         int r = write_out(g, s);
+        pthread_mutex_lock(&g->mu); /* a worker may be looking at this slot's state */
         s->in_len = 0;
-        s->state = SLOT_FREE; /* only this thread touches a DONE slot */
+        s->state = SLOT_FREE;
+        pthread_mutex_unlock(&g->mu);
         g->emit++;
         return r;
 }
