@@ -33,7 +33,7 @@ struct dreader {
         struct st_reader *inner;
         uint64_t max_out, produced;
         enum compress_type type;
-        bool detected, eof, member_done;
+        bool detected, eof, member_done, member_start;
         size_t zstd_hint; /* last ZSTD_decompressStream result: 0 = frame complete */
         unsigned char *in;
         size_t in_pos, in_len;
@@ -80,6 +80,7 @@ static int detect(struct dreader *d)
                 d->isal = xmalloc(sizeof(*d->isal));
                 isal_inflate_init(d->isal);
                 d->isal->crc_flag = ISAL_GZIP;
+                d->member_start = true;
 #endif
         } else if (d->type == COMPRESS_GZIP) {
                 if (inflateInit2(&d->z, 16 + MAX_WBITS) != Z_OK)
@@ -138,21 +139,51 @@ static const char *isal_strerror(int rc)
         }
 }
 
+/* Before igzip sees a member's first bytes, check what zlib checks there and igzip does not
+ * (the magic, the method, no reserved flag bits), so that both refuse the same streams. */
+static int isal_check_header(struct dreader *d)
+{
+        while (d->in_len - d->in_pos < 4 && !d->eof) {
+                memmove(d->in, d->in + d->in_pos, d->in_len - d->in_pos);
+                d->in_len -= d->in_pos;
+                d->in_pos = 0;
+                ssize_t k = st_reader_read(d->inner, d->in + d->in_len, IN_BUFSZ - d->in_len);
+                if (k < 0)
+                        return st_error_take(&d->inner->err, (int)k, &d->r.err);
+                if (k == 0)
+                        d->eof = true;
+                d->in_len += (size_t)k;
+        }
+        const unsigned char *p = d->in + d->in_pos;
+        size_t have = d->in_len - d->in_pos;
+        const char *bad = NULL;
+        if ((have > 0 && p[0] != 0x1f) || (have > 1 && p[1] != 0x8b))
+                bad = "incorrect header check";
+        else if (have > 2 && p[2] != 8)
+                bad = "unknown compression method";
+        else if (have > 3 && (p[3] & 0xe0))
+                bad = "unknown header flags set";
+        if (bad)
+                return st_error_set(&d->r.err, ST_E_PARSE, "gzip stream corrupt: %s", bad);
+        return 0;
+}
+
 /* One igzip step into BUF; returns bytes produced or a negative code. */
 static ssize_t isal_step(struct dreader *d, void *buf, size_t n)
 {
         struct inflate_state *s = d->isal;
         if (d->member_done) {
-                /* another member follows: start over on the same stream. igzip checks the
-                 * magic only once it has a whole header; check it now, so that trailing
-                 * garbage reads as corrupt (as with zlib), not as truncated */
-                const unsigned char *p = d->in + d->in_pos;
-                if (p[0] != 0x1f || (d->in_len - d->in_pos > 1 && p[1] != 0x8b))
-                        return st_error_set(&d->r.err, ST_E_PARSE, "gzip stream corrupt: %s",
-                                            isal_strerror(ISAL_INVALID_WRAPPER));
+                /* another member follows: start over on the same stream */
                 isal_inflate_reset(s);
                 s->crc_flag = ISAL_GZIP;
                 d->member_done = false;
+                d->member_start = true;
+        }
+        if (d->member_start) {
+                int r = isal_check_header(d);
+                if (r < 0)
+                        return r;
+                d->member_start = false;
         }
         s->next_in = d->in + d->in_pos;
         s->avail_in = (uint32_t)(d->in_len - d->in_pos);

@@ -236,6 +236,17 @@ static void gzip_trailing_garbage_body(void)
         mem_write(&g->w, "garbage!", 8);
         expect_fail(g->buf, g->len, 0, ST_E_PARSE, "gzip stream corrupt");
         st_writer_free(&g->w);
+        /* a second member with a reserved flag bit set, or another method: both inflaters
+         * refuse it with zlib's words */
+        struct mem_writer *a = compress_buf(COMPRESS_GZIP, "abc", 3);
+        size_t first = a->len;
+        mem_write(&a->w, a->buf, first);
+        a->buf[first + 3] |= 0x40;
+        expect_fail(a->buf, a->len, 0, ST_E_PARSE, "unknown header flags set");
+        a->buf[first + 3] &= ~0x40;
+        a->buf[first + 2] = 7;
+        expect_fail(a->buf, a->len, 0, ST_E_PARSE, "unknown compression method");
+        st_writer_free(&a->w);
 }
 
 TEST(gzip_trailing_garbage)
