@@ -3,7 +3,8 @@
 # are present. Idempotent; run as root (or via sudo).
 set -e
 PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev clang-format
-libjansson-dev libarchive-dev libssl-dev zlib1g-dev libzstd-dev libsqlite3-dev libcurl4-openssl-dev
+libjansson-dev libarchive-dev libssl-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev
+libsqlite3-dev libcurl4-openssl-dev
 bats docker-registry busybox-static buildah skopeo podman umoci runc jq sqlite3 curl python3 zstd
 apache2-utils openssl"
 missing=""

@@ -83,3 +83,13 @@ static inline void st_writer_freep(struct st_writer **w)
 /* A reader that passes INNER's bytes (borrowed) through and writes each chunk to TEE (borrowed)
  * as it goes; a failing TEE fails the read. */
 struct st_reader *st_tee_reader_new(struct st_reader *inner, struct st_writer *tee);
+
+/* A reader that reads INNER (borrowed) ahead on a thread of its own, into up to 1 MiB of
+ * buffers, so that INNER's chain (socket, hashes, decompression) runs while the caller works
+ * on what it got. The thread starts at the first read. INNER must not be used by anyone else
+ * until st_readahead_reader_stop (or free) has returned; that waits for a read in progress.
+ * INNER's error comes out of this reader's read once the bytes before it are consumed. */
+struct st_reader *st_readahead_reader_new(struct st_reader *inner);
+
+/* Stop R's thread and wait for it (NULL-safe; also done by st_reader_free). */
+void st_readahead_reader_stop(struct st_reader *r);

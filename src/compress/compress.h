@@ -28,7 +28,8 @@ enum compress_type compress_type_from_string(const char *s);
 enum compress_type compress_detect(const void *buf, size_t len, const char **ret_other_name);
 
 /* A reader yielding the decompressed bytes of INNER (borrowed), the compression detected from
- * INNER's first bytes (NONE passes bytes through). Concatenated gzip members are read as one
+ * INNER's first bytes (NONE passes bytes through); gzip is inflated by ISA-L when strata is
+ * built with it, else zlib. Concatenated gzip members (and zstd frames) are read as one
  * stream. If MAX_OUT is non-zero, producing more than MAX_OUT bytes fails with ST_E_TOO_BIG
  * (bomb guard). Truncated or corrupt input fails with ST_E_PARSE, bzip2/xz with
  * ST_E_UNSUPPORTED (both on the first read, when the type is detected); bytes after the last
@@ -39,8 +40,10 @@ int decompress_reader_new(struct st_reader *inner, uint64_t max_out, struct st_r
 /* The type a decompress reader detected (valid after its first read). */
 enum compress_type decompress_reader_type(struct st_reader *r);
 
-/* A writer that compresses with TYPE at LEVEL (0 = the type's default: zlib's 6 for gzip, 3 for
- * zstd, which also gets a frame checksum and 2 worker threads when libzstd has them) into INNER
- * (borrowed). st_writer_close writes the tail but does not close INNER. Caller frees the
- * writer. */
+/* A writer that compresses with TYPE at LEVEL (0 = the type's default: 6 for gzip, 3 for zstd)
+ * into INNER (borrowed). gzip is libdeflate on one worker thread per online CPU, written as a
+ * series of gzip members (1 MiB blocks, incompressible 16 KiB pieces stored), the same bytes
+ * for any thread count (docs/compression.md); zstd gets a frame checksum and 2 worker threads
+ * when libzstd has them. st_writer_close writes the tail but does not close INNER. Caller frees
+ * the writer. */
 struct st_writer *compress_writer_new(enum compress_type type, int level, struct st_writer *inner);

@@ -36,7 +36,8 @@ struct pipeline {
         struct st_writer *blob_digest;
         struct st_writer *gzip;
         struct st_reader *tar_tee;
-        struct st_reader *tar; /* what the extractor reads */
+        struct st_reader *ahead; /* runs everything above on a thread of its own */
+        struct st_reader *tar;   /* what the extractor reads */
         int blob_fd;
         char *blob_tmp;
         char *staging;
@@ -44,6 +45,7 @@ struct pipeline {
 
 static void pipeline_release(struct pipeline *p)
 {
+        st_reader_free(p->ahead);
         st_reader_free(p->tar_tee);
         st_writer_free(p->gzip);
         st_writer_free(p->blob_digest);
@@ -90,6 +92,9 @@ static int pipeline_build(struct store *s, const struct store_layer_source *src,
                 p->tar_tee = st_tee_reader_new(p->tar_digest, p->gzip);
                 p->tar = p->tar_tee;
         }
+        /* input, hashes and decompression on one core, extraction on the other */
+        p->ahead = st_readahead_reader_new(p->tar);
+        p->tar = p->ahead;
         return store_tmp_mkdir(s, "layer", &p->staging, err);
 }
 
@@ -123,6 +128,7 @@ static int run_extract(struct pipeline *p, const struct store_layer_source *src,
         r = drain(p->tar, err);
         if (r < 0)
                 return st_error_wrap(err, "read layer");
+        st_readahead_reader_stop(p->ahead); /* the chain below is ours again */
         if (p->gzip) {
                 r = st_writer_close(p->gzip);
                 if (r < 0)
@@ -234,6 +240,7 @@ static int blame_digest(struct pipeline *p, const struct store_layer_source *src
         if (!src->expected_digest || !p->in_digest)
                 return r;
         _cleanup_error_ struct st_error *ignored = NULL;
+        st_readahead_reader_stop(p->ahead); /* the chain below is ours again */
         if (drain(p->raw_tee ?: p->in_digest, &ignored) < 0)
                 return r;
         char in[DIGEST_STR_LEN + 1];
