@@ -218,6 +218,33 @@ int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_cr
         return 0;
 }
 
+int runtime_oci_run_spawn(const struct runtime_oci *rt, const struct runtime_oci_create *c,
+                          pid_t *ret_pid, struct st_error **err)
+{
+        (void)truncate(c->log, 0);
+        _cleanup_strv_ char **argv = base_argv(rt, c->log, "run");
+        strv_push(&argv, "--bundle");
+        strv_push(&argv, c->bundle);
+        strv_push(&argv, "--pid-file");
+        strv_push(&argv, c->pid_file);
+        strv_push(&argv, c->id);
+        int r = spawn(rt, argv, c->stdio, ret_pid);
+        if (r < 0)
+                return st_error_set_errno(err, r, "run '%s'", rt->path);
+        return 0;
+}
+
+int runtime_oci_run_failed(const char *log, int status, struct st_error **err)
+{
+        return failed("run", log, status, err);
+}
+
+bool runtime_oci_has_state(const struct runtime_oci *rt, const char *id)
+{
+        _cleanup_free_ char *state = xasprintf("%s/%s", rt->state_root, id);
+        return access(state, F_OK) == 0;
+}
+
 int runtime_oci_exec(const struct runtime_oci *rt, const struct runtime_oci_exec *e,
                      struct st_error **err)
 {

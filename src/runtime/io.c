@@ -39,6 +39,14 @@ int runtime_io_block_signals(bool forward, sigset_t *old)
         return fd;
 }
 
+int runtime_reap(pid_t pid)
+{
+        int st = 0;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 struct loop {
         struct runtime_io *io;
         bool exited;
@@ -68,7 +76,7 @@ static void reap(struct loop *l)
 
 /* A pidfd that polls readable when PID exits, or -1 (old kernel): SIGCHLD is process-wide,
  * and with several loops in threads another thread's signalfd may take it. */
-static int pid_open(pid_t pid)
+int runtime_pidfd_open(pid_t pid)
 {
 #ifdef SYS_pidfd_open
         int fd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -101,7 +109,9 @@ static void on_signal(struct loop *l, int sigfd)
                 } else if (!l->exited) {
                         if (sig == SIGINT || sig == SIGTERM)
                                 l->sigints++;
-                        (void)kill(l->io->pid, l->sigints >= 3 ? SIGKILL : sig);
+                        bool force = l->sigints >= 3;
+                        pid_t to = force && l->io->kill_pid > 0 ? l->io->kill_pid : l->io->pid;
+                        (void)kill(to, force ? SIGKILL : sig);
                 }
         }
         reap(l); /* a SIGCHLD may have merged with one already read */
@@ -195,7 +205,7 @@ int runtime_io_loop(struct runtime_io *io, int sigfd, int *ret_status)
         if (io->in_w >= 0)
                 (void)fcntl(io->in_w, F_SETFL, fcntl(io->in_w, F_GETFL) | O_NONBLOCK);
         resize(io);
-        int pidfd = pid_open(io->pid);
+        int pidfd = runtime_pidfd_open(io->pid);
         reap(l);
         int64_t deadline = 0;
         while (!l->exited || io->out_r >= 0 || io->err_r >= 0) {
@@ -225,12 +235,8 @@ int runtime_io_loop(struct runtime_io *io, int sigfd, int *ret_status)
         }
         if (io->log)
                 runtime_log_flush(io->log);
-        if (!l->exited) { /* only on a poll failure: wait for it the plain way */
-                int st = 0;
-                while (waitpid(io->pid, &st, 0) < 0 && errno == EINTR)
-                        ;
-                l->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
+        if (!l->exited) /* only on a poll failure: wait for it the plain way */
+                l->status = runtime_reap(io->pid);
         safe_close(pidfd);
         *ret_status = l->status;
         free(l);

@@ -55,7 +55,8 @@ int runtime_cleanup_leftovers(const struct runtime_host *h, const struct store_c
 struct runtime_log;
 
 struct runtime_io {
-        int pid;          /* the container's init */
+        int pid;      /* the process waited for: the container's init, or a foreground runtime */
+        int kill_pid; /* what a third SIGINT/SIGTERM kills (SIGKILL), 0: pid */
         int out_r, err_r; /* its stdout and stderr (with a tty: out_r is the pty master) */
         int in_w;         /* its stdin (with a tty: the master again), or -1 */
         int in_fd;        /* what to copy to in_w, or -1 */
@@ -69,6 +70,12 @@ struct runtime_io {
  * runtime_io_block_signals) and reap children until the container has exited and its output is
  * drained. Its exit status (128+N for signal N) into *ret_status. */
 int runtime_io_loop(struct runtime_io *io, int sigfd, int *ret_status);
+
+/* A pidfd (close-on-exec) that polls readable when PID exits, or -1 on an old kernel. */
+int runtime_pidfd_open(pid_t pid);
+
+/* Wait for our child PID (retrying on EINTR); its exit status, 128+N for signal N. */
+int runtime_reap(pid_t pid);
 
 /* Block the signals the loop handles (SIGCHLD, and with FORWARD the ones it forwards) and
  * return a signalfd for them; OLD receives the previous mask. On failure (-errno) the mask is

@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,6 +39,7 @@ struct start {
         struct runtime_oci *rt;
         bool mounted, created, tty;
         int pid;
+        int runtime_pid;        /* a foreground `runtime run` not yet reaped, or 0 */
         int out_r, err_r, in_w; /* our ends of the container's stdio (tty: out_r = master) */
         int child[3];           /* the container's ends, closed once it is created */
         int console;            /* the console socket we listen on, or -1 */
@@ -407,6 +410,50 @@ static int read_pid(struct start *st, struct st_error **err)
         return 0;
 }
 
+/* Wait until the foreground runtime has written the container's PID file (INO watches the
+ * directory for it), or has exited without: a failed start, reaped here, its error from LOG. */
+static int wait_started(struct start *st, int ino, const char *log, struct st_error **err)
+{
+        _cleanup_close_ int pidfd = runtime_pidfd_open(st->runtime_pid);
+        for (;;) {
+                if (faccessat(st->dir_fd, "pid", F_OK, 0) == 0)
+                        return read_pid(st, err);
+                siginfo_t si = { 0 };
+                if (waitid(P_PID, (id_t)st->runtime_pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                    si.si_pid == st->runtime_pid) {
+                        if (faccessat(st->dir_fd, "pid", F_OK, 0) == 0)
+                                return read_pid(st, err); /* it started, and is done already */
+                        int status = runtime_reap(st->runtime_pid);
+                        st->runtime_pid = 0;
+                        return runtime_oci_run_failed(log, status, err);
+                }
+                struct pollfd p[2] = { { .fd = ino, .events = POLLIN },
+                                       { .fd = pidfd, .events = POLLIN } };
+                if (poll(p, 2, pidfd < 0 || ino < 0 ? 5 : -1) < 0 && errno != EINTR)
+                        return st_error_set_errno(err, -errno, "poll");
+                char buf[4096];
+                if (p[0].revents)
+                        (void)!read(ino, buf, sizeof(buf)); /* which event does not matter */
+        }
+}
+
+/* `runtime run` in the foreground (no tty): one runtime process creates, starts, waits for and
+ * deletes the container, which saves a `runtime delete` (~15 ms) per container. */
+static int run_foreground(struct start *st, struct runtime_oci_create *cr, struct st_error **err)
+{
+        _cleanup_close_ int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (ino >= 0 && inotify_add_watch(ino, st->dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+                ino = safe_close(ino);
+        pid_t pid;
+        int r = runtime_oci_run_spawn(st->rt, cr, &pid, err);
+        for (int i = 0; i < 3; i++)
+                st->child[i] = safe_close(st->child[i]);
+        if (r < 0)
+                return r;
+        st->runtime_pid = pid;
+        return wait_started(st, ino, cr->log, err);
+}
+
 static int create_and_start(struct start *st, bool interactive, struct st_error **err)
 {
         _cleanup_free_ char *log = xasprintf("%s/runtime.log", st->dir);
@@ -431,6 +478,8 @@ static int create_and_start(struct start *st, bool interactive, struct st_error 
                 .start = true, /* one runtime process (~10 ms) instead of create + start */
         };
         st->created = true; /* even a failed create may leave state behind */
+        if (!st->tty)
+                return run_foreground(st, &cr, err);
         r = runtime_oci_create(st->rt, &cr, err);
         for (int i = 0; i < 3; i++)
                 st->child[i] = safe_close(st->child[i]);
@@ -458,8 +507,12 @@ static int record_running(struct start *st, struct st_error **err)
 /* Undo what START did: the runtime's state (killing the container), the mount. */
 static void teardown(struct start *st)
 {
-        if (st->created)
+        /* a foreground runtime deletes the container itself once it has exited */
+        if (st->created && runtime_oci_has_state(st->rt, st->c->id))
                 (void)runtime_oci_delete(st->rt, st->c->id, true, NULL);
+        if (st->runtime_pid > 0) /* it was still running: the delete killed its container */
+                (void)runtime_reap(st->runtime_pid);
+        st->runtime_pid = 0;
         st->created = false;
         if (st->mounted) {
                 _cleanup_free_ char *merged = xasprintf("%s/merged", st->dir);
@@ -590,7 +643,8 @@ static int run_attached(const struct runtime_host *h, struct store_container *c,
         struct raw_tty raw;
         tty_raw(&raw, st.tty ? a->in_fd : -1);
         struct runtime_io io = {
-                .pid = st.pid,
+                .pid = st.runtime_pid > 0 ? st.runtime_pid : st.pid,
+                .kill_pid = st.pid,
                 .out_r = st.out_r,
                 .err_r = st.err_r,
                 .in_w = st.in_w,
@@ -603,6 +657,7 @@ static int run_attached(const struct runtime_host *h, struct store_container *c,
         };
         int status = 0;
         (void)runtime_io_loop(&io, sigfd, &status);
+        st.runtime_pid = 0; /* reaped */
         tty_restore(&raw);
         st.out_r = io.out_r, st.err_r = io.err_r, st.in_w = io.in_w;
         r = finish(&st, status, err);
@@ -678,7 +733,8 @@ int runtime_container_monitor(const struct runtime_host *h, const char *id, int 
         sync_write(sync_fd, "ok");
         safe_close(sync_fd);
         mh.warn = NULL; /* nobody listens any more */
-        struct runtime_io io = { .pid = st.pid,
+        struct runtime_io io = { .pid = st.runtime_pid > 0 ? st.runtime_pid : st.pid,
+                                 .kill_pid = st.pid,
                                  .out_r = st.out_r,
                                  .err_r = st.err_r,
                                  .in_w = -1,
@@ -689,6 +745,7 @@ int runtime_container_monitor(const struct runtime_host *h, const char *id, int 
                                  .log = st.log };
         int status = 0;
         (void)runtime_io_loop(&io, sigfd, &status);
+        st.runtime_pid = 0; /* reaped */
         st.out_r = io.out_r, st.err_r = io.err_r, st.in_w = io.tty ? -1 : io.in_w;
         r = finish(&st, status, err);
         start_release(&st);

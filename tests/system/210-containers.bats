@@ -240,7 +240,9 @@ two"
     import_run_image
     run_strata run -d --name orphan busybox sleep 60
     pid=$("$STRATA" inspect --format '{{.State.Pid}}' orphan)
-    monitor=$(ps -o ppid= -p "$pid" | tr -d ' ')
+    runtime=$(ps -o ppid= -p "$pid" | tr -d ' ') # the foreground `runc run`
+    monitor=$(ps -o ppid= -p "$runtime" | tr -d ' ')
+    [ "$(cat /proc/"$runtime"/comm)" = runc ]
     kill -9 "$monitor" "$pid"
     sleep 0.2
     run_strata ps -a --format '{{.Names}} {{.Status}}'

@@ -84,7 +84,9 @@ kill_series() {
     import_run_image
     run_strata run -d --name unwatched busybox sleep 60
     pid=$("$STRATA" inspect --format '{{.State.Pid}}' unwatched)
-    monitor=$(ps -o ppid= -p "$pid" | tr -d ' ')
+    runtime=$(ps -o ppid= -p "$pid" | tr -d ' ') # the foreground `runc run`
+    monitor=$(ps -o ppid= -p "$runtime" | tr -d ' ')
+    [ "$(cat /proc/"$monitor"/comm)" = strata ]
     kill -9 "$monitor"
     for _ in $(seq 1 100); do
         grep -qs '^State:.*[RSD]' "/proc/$monitor/status" || break
