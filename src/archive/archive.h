@@ -41,14 +41,19 @@ struct archive_apply_stats {
 int archive_layer_apply(struct st_reader *tar, int dirfd, const struct archive_apply_opts *opts,
                         struct archive_apply_stats *ret_stats, struct st_error **err);
 
-/* A deterministic "sha256:…" over the tree at DIRFD into RET_DIGEST (DIGEST_STR_LEN + 1 bytes):
- * one record per path (the root "." first, then each directory's entries sorted bytewise,
- * then its subdirectories in that order) with its type, mode, uid, gid, and: for files size,
- * mtime (seconds) and the sha256 of the content; for symlinks mtime and target; for devices
- * major/minor (whiteouts are 0/0 char devices); for dirs the overlay opaque marker. Dir sizes
- * and mtimes are left out (they churn). Symlinks are never followed. Used by `system check` to
- * prove a layer dir still matches what was applied. */
+/* A deterministic "tree2:<sha256 hex>" over the tree at DIRFD into RET_DIGEST (DIGEST_STR_LEN + 1
+ * bytes): the sha256 of one record per path (the root "." first, then each directory's entries
+ * sorted bytewise, then its subdirectories in that order) with its type, mode, uid, gid, and:
+ * for files size, mtime (seconds) and the CRC-32 of the content; for symlinks mtime and target;
+ * for devices major/minor (whiteouts are 0/0 char devices); for dirs the overlay opaque marker.
+ * Dir sizes and mtimes are left out (they churn). Symlinks are never followed. Used by `system
+ * check` to prove a layer dir still matches what was applied: it guards against corruption,
+ * the content itself was verified by its digest when it was applied. */
 int archive_tree_digest(int dirfd, char *ret_digest, struct st_error **err);
+
+/* archive_tree_digest in the form of the digest LIKE: a "sha256:…" (what stores before the
+ * CRC form recorded: file contents by their sha256) or NULL / "tree2:…" (the current form). */
+int archive_tree_digest_like(int dirfd, const char *like, char *ret_digest, struct st_error **err);
 
 struct archive_write_stats {
         uint64_t entries;

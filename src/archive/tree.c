@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,16 +53,43 @@ static char type_char(mode_t m)
                              : 's';
 }
 
+#define TREE2_PREFIX "tree2:"
+#define CRC_BUF      (256 * 1024)
+
+struct tree_ctx {
+        struct digest_ctx *d;
+        int version; /* 1: file contents by sha256 ("sha256:…"); 2: by CRC-32 ("tree2:…") */
+        char *buf;   /* CRC_BUF bytes for version 2 */
+};
+
+/* "crc32:XXXXXXXX" of what is left to read of F into OUT (15 bytes). */
+static int crc_fd(struct tree_ctx *t, int f, char *out, struct st_error **err)
+{
+        uint32_t crc = 0;
+        for (;;) {
+                ssize_t n = read(f, t->buf, CRC_BUF);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return st_error_set_errno(err, -errno, "read");
+                if (n == 0)
+                        break;
+                crc = libdeflate_crc32(crc, t->buf, (size_t)n);
+        }
+        snprintf(out, 15, "crc32:%08x", (unsigned)crc);
+        return 0;
+}
+
 /* The type-specific tail of NAME's record (in the directory FD); caller frees. */
-static int record_tail(int fd, const char *name, const struct stat *st, char **ret,
-                       struct st_error **err)
+static int record_tail(struct tree_ctx *t, int fd, const char *name, const struct stat *st,
+                       char **ret, struct st_error **err)
 {
         char buf[DIGEST_STR_LEN + 1];
         if (S_ISREG(st->st_mode)) {
                 _cleanup_close_ int f = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
                 if (f < 0)
                         return st_error_set_errno(err, -errno, "open '%s'", name);
-                int r = digest_fd(f, buf, NULL, err);
+                int r = t->version == 1 ? digest_fd(f, buf, NULL, err) : crc_fd(t, f, buf, err);
                 if (r < 0)
                         return r;
                 *ret = xasprintf(" %lld %lld %s", (long long)st->st_size,
@@ -87,23 +115,23 @@ static int record_tail(int fd, const char *name, const struct stat *st, char **r
 }
 
 /* Hash one record: "PATH\0T MODE UID GID<tail>\n". */
-static int emit(struct digest_ctx *d, int fd, const char *name, const char *path,
+static int emit(struct tree_ctx *t, int fd, const char *name, const char *path,
                 const struct stat *st, struct st_error **err)
 {
         _cleanup_free_ char *tail = NULL;
-        int r = record_tail(fd, name, st, &tail, err);
+        int r = record_tail(t, fd, name, st, &tail, err);
         if (r < 0)
                 return st_error_wrap(err, "tree digest '%s'", path);
         _cleanup_free_ char *rec =
                 xasprintf("%c %04o %u %u%s\n", type_char(st->st_mode),
                           (unsigned)(st->st_mode & 07777), st->st_uid, st->st_gid, tail);
-        digest_ctx_update(d, path, strlen(path) + 1);
-        digest_ctx_update(d, rec, strlen(rec));
+        digest_ctx_update(t->d, path, strlen(path) + 1);
+        digest_ctx_update(t->d, rec, strlen(rec));
         return 0;
 }
 
 /* Hash the entries of PATH (sorted), then recurse into its subdirectories, holding one fd. */
-static int walk(int root, struct digest_ctx *d, const char *path, struct st_error **err)
+static int walk(int root, struct tree_ctx *t, const char *path, struct st_error **err)
 {
         _cleanup_strv_ char **names = NULL, **subdirs = NULL;
         {
@@ -121,7 +149,7 @@ static int walk(int root, struct digest_ctx *d, const char *path, struct st_erro
                         if (fstatat(fd, *n, &st, AT_SYMLINK_NOFOLLOW) < 0)
                                 return st_error_set_errno(err, -errno, "tree digest: stat '%s'",
                                                           child);
-                        r = emit(d, fd, *n, child, &st, err);
+                        r = emit(t, fd, *n, child, &st, err);
                         if (r < 0)
                                 return r;
                         if (S_ISDIR(st.st_mode))
@@ -129,30 +157,48 @@ static int walk(int root, struct digest_ctx *d, const char *path, struct st_erro
                 }
         }
         STRV_FOREACH(s, subdirs) {
-                int r = walk(root, d, *s, err);
+                int r = walk(root, t, *s, err);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static void digest_ctx_freep(struct digest_ctx **c)
+static int tree_digest(int dirfd, struct tree_ctx *t, char *ret_digest, struct st_error **err)
 {
-        digest_ctx_free(*c);
+        struct stat st;
+        if (fstat(dirfd, &st) < 0)
+                return st_error_set_errno(err, -errno, "tree digest: stat");
+        int r = emit(t, dirfd, ".", ".", &st, err);
+        if (r < 0)
+                return r;
+        r = walk(dirfd, t, "", err);
+        if (r < 0)
+                return r;
+        char d[DIGEST_STR_LEN + 1];
+        digest_ctx_final(t->d, d);
+        if (t->version == 1)
+                memcpy(ret_digest, d, sizeof(d));
+        else /* "tree2:" and the hex: one byte shorter than "sha256:…" */
+                snprintf(ret_digest, DIGEST_STR_LEN + 1, TREE2_PREFIX "%s", d + 7);
+        return 0;
+}
+
+int archive_tree_digest_like(int dirfd, const char *like, char *ret_digest, struct st_error **err)
+{
+        struct tree_ctx t = {
+                .d = digest_ctx_new(),
+                .version = like && !startswith(like, TREE2_PREFIX) ? 1 : 2,
+        };
+        if (t.version == 2)
+                t.buf = xmalloc(CRC_BUF);
+        int r = tree_digest(dirfd, &t, ret_digest, err);
+        digest_ctx_free(t.d);
+        free(t.buf);
+        return r;
 }
 
 int archive_tree_digest(int dirfd, char *ret_digest, struct st_error **err)
 {
-        _cleanup_(digest_ctx_freep) struct digest_ctx *d = digest_ctx_new();
-        struct stat st;
-        if (fstat(dirfd, &st) < 0)
-                return st_error_set_errno(err, -errno, "tree digest: stat");
-        int r = emit(d, dirfd, ".", ".", &st, err);
-        if (r < 0)
-                return r;
-        r = walk(dirfd, d, "", err);
-        if (r < 0)
-                return r;
-        digest_ctx_final(d, ret_digest);
-        return 0;
+        return archive_tree_digest_like(dirfd, NULL, ret_digest, err);
 }

@@ -100,7 +100,7 @@ static void check_layer(struct check_ctx *c, struct store *s, const char *chain)
         _cleanup_error_ struct st_error *e = NULL;
         if (fd < 0)
                 why = "its directory is missing";
-        else if (l->tree_digest && archive_tree_digest(fd, got, &e) < 0)
+        else if (l->tree_digest && archive_tree_digest_like(fd, l->tree_digest, got, &e) < 0)
                 why = "its directory cannot be read";
         else if (l->tree_digest && !streq(got, l->tree_digest))
                 why = "its content changed since it was stored";

@@ -37,6 +37,24 @@ load helpers
     [ -n "$output" ]
 }
 
+@test "system check finds one flipped byte in a layer file that kept its size and mtime" {
+    make_busybox_tar "$TESTDIR/bb.tar"
+    run_strata import "$TESTDIR/bb.tar" a
+    layer=$(ls "$STRATA_ROOT/layers" | head -n1)
+    f="$STRATA_ROOT/layers/$layer/diff/etc/passwd"
+    cp -p "$f" "$TESTDIR/passwd.orig"
+    first=$(head -c1 "$f")
+    if [ "$first" = X ]; then flip=Y; else flip=X; fi
+    printf '%s' "$flip" | dd of="$f" bs=1 count=1 conv=notrunc status=none
+    touch -r "$TESTDIR/passwd.orig" "$f"
+    [ "$(stat -c %s.%Y "$f")" = "$(stat -c %s.%Y "$TESTDIR/passwd.orig")" ]
+    run_strata 1 system check
+    expect_output_match "layer sha256:$layer is broken: its content changed"
+    cp -p "$TESTDIR/passwd.orig" "$f"
+    run_strata system check
+    expect_output_match 'the store is clean'
+}
+
 @test "system check finds a corrupt blob and a changed layer, --repair fixes the store" {
     make_busybox_tar "$TESTDIR/bb.tar"
     run_strata import "$TESTDIR/bb.tar" a

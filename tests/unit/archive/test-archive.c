@@ -648,8 +648,15 @@ TEST(tree_digest)
         _cleanup_error_ struct st_error *e = NULL;
         ASSERT_OK_E(archive_tree_digest(roots[0], d1, &e), e);
         ASSERT_OK_E(archive_tree_digest(roots[1], d2, &e), e);
-        ASSERT_TRUE(digest_is_valid(d1));
+        ASSERT_TRUE(startswith(d1, "tree2:") && strlen(d1) == 6 + DIGEST_HEX_LEN);
         ASSERT_STREQ(d1, d2);
+        /* the form older stores recorded (contents by sha256) is still computed on request */
+        ASSERT_OK_E(archive_tree_digest_like(roots[0], "sha256:0", d2, &e), e);
+        ASSERT_OK_E(archive_tree_digest_like(roots[1], "sha256:0", d3, &e), e);
+        ASSERT_TRUE(digest_is_valid(d2));
+        ASSERT_STREQ(d2, d3);
+        ASSERT_OK_E(archive_tree_digest_like(roots[1], d1, d3, &e), e);
+        ASSERT_STREQ(d1, d3);
         ASSERT_OK(write_file_atomic_at(roots[1], "b/file", "Content", 7, 0644));
         struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
         ASSERT_OK(utimensat(roots[1], "b/file", ts, 0));
