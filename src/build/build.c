@@ -661,6 +661,30 @@ static int no_cache_stages(struct builder *b, struct st_error **err)
         return 0;
 }
 
+/* RUN --security=insecure in a stage the target needs, without --allow security.insecure:
+ * refused before anything runs, as BuildKit checks entitlements before it solves. */
+static int check_entitlements(struct builder *b, struct st_error **err)
+{
+        for (size_t s = 0; s < b->plan->n_stages && !b->o->allow_insecure; s++) {
+                const struct dockerfile_plan_stage *ps = &b->plan->stages[s];
+                for (size_t k = ps->first; ps->needed && k < ps->end; k++) {
+                        const struct dockerfile_instruction *in = &b->df->instructions[k];
+                        const struct dockerfile_flag *f =
+                                in->kind == DOCKERFILE_RUN
+                                        ? dockerfile_instruction_flag(in, "security")
+                                        : NULL;
+                        if (f && streq(f->value ?: "", "insecure"))
+                                return st_error_set(
+                                        err, ST_E_DENIED,
+                                        "%s:%u: RUN --security=insecure: granting entitlement "
+                                        "security.insecure is not allowed (pass --allow "
+                                        "security.insecure to strata build)",
+                                        b->df->filename, in->line);
+                }
+        }
+        return 0;
+}
+
 /* The Dockerfile's identity in step records: its absolute path, else (stdin) the context's. */
 static void set_df_ident(struct builder *b)
 {
@@ -718,6 +742,8 @@ static int run(struct builder *b, char *ret_id, struct st_error **err)
                 r = read_ignore(b, err);
         if (r >= 0)
                 r = no_cache_stages(b, err);
+        if (r >= 0)
+                r = check_entitlements(b, err);
         if (r < 0)
                 return r;
         set_df_ident(b);

@@ -62,6 +62,7 @@ struct build_opts {
         char **labels;          /* "K=V" */
         char **secrets;         /* --secret: "id=ID[,src=PATH|,env=VAR]" */
         const char *network;    /* "host" (default) or "none" */
+        bool allow_insecure;    /* --allow security.insecure: RUN --security=insecure may run */
         const char
                 *compression;  /* of the new layers: "gzip" (default, also NULL), "zstd", "none" */
         int compression_level; /* 0: the type's default; gzip 1-9, zstd 1-19 */

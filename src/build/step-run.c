@@ -22,6 +22,7 @@ struct run_step {
         char **env;  /* the config's Env plus the args in scope */
         char **args; /* "K=V" of the args in scope with a value */
         const char *network;
+        bool insecure; /* RUN --security=insecure: privileged, as --privileged */
         char *created_by;
         struct build_mounts mounts;
         char key[DIGEST_STR_LEN + 1];
@@ -71,6 +72,13 @@ static int run_prepare(struct builder *b, struct build_state *st,
         if (!streq(rs->network, "host") && !streq(rs->network, "none"))
                 return st_error_set(err, ST_E_UNSUPPORTED, "RUN --network=%s is not supported",
                                     rs->network);
+        const struct dockerfile_flag *sec = dockerfile_instruction_flag(in, "security");
+        rs->insecure = sec && streq(sec->value ?: "", "insecure");
+        if (rs->insecure && !b->o->allow_insecure)
+                return st_error_set(err, ST_E_DENIED,
+                                    "RUN --security=insecure: granting entitlement "
+                                    "security.insecure is not allowed (pass --allow "
+                                    "security.insecure to strata build)");
         int r = build_mounts_parse(b, st, in, &rs->mounts, err);
         if (r < 0)
                 return r;
@@ -94,6 +102,8 @@ static int run_prepare(struct builder *b, struct build_state *st,
         strv_consume(&parts, xasprintf("user=%s", json_get_str(c, "User") ?: ""));
         strv_consume(&parts, xasprintf("workdir=%s", json_get_str(c, "WorkingDir") ?: ""));
         strv_consume(&parts, xasprintf("network=%s", rs->network));
+        if (rs->insecure) /* only then: the keys of every other RUN stay as they were */
+                strv_push(&parts, "security=insecure");
         STRV_FOREACH(m, rs->mounts.key_parts)
                 strv_push(&parts, *m);
         build_cache_key(st->key, parts, rs->key);
@@ -105,6 +115,8 @@ static int run_prepare(struct builder *b, struct build_state *st,
         }
         rs->inputs = build_inputs_new(b, st, text);
         json_set_str(rs->inputs, "network", rs->network);
+        if (rs->insecure)
+                json_set_str(rs->inputs, "security", "insecure");
         json_t *mounts = json_array();
         STRV_FOREACH(m, rs->mounts.key_parts)
                 json_array_append_new(mounts, json_string(*m));
@@ -159,6 +171,7 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
                 .network = rs->network,
                 .binds = rs->mounts.binds,
                 .tmpfs = rs->mounts.tmpfs,
+                .privileged = rs->insecure,
         };
         _cleanup_json_ json_t *cj = NULL;
         int r = runtime_config_new(ic, &o, b->o->envp, &cj, err);

@@ -117,6 +117,12 @@ static int on_flag(int opt, const char *arg, void *userdata)
         case 'E':
                 a->o.explain = true;
                 return 0;
+        case 'A': /* BuildKit's entitlements; RUN has the host's network unless --network none */
+                if (streq(arg, "security.insecure"))
+                        a->o.allow_insecure = true;
+                else if (!streq(arg, "network.host"))
+                        return -EINVAL;
+                return 0;
         case 'F':
                 for (const char *p = arg; *p;) {
                         size_t n = strcspn(p, ",");
@@ -392,6 +398,7 @@ int verb_build(struct cli *c, int argc, char **argv)
                 { "compression-level", required_argument, NULL, 'L' },
                 { "explain", no_argument, NULL, 'E' },
                 { "no-cache-filter", required_argument, NULL, 'F' },
+                { "allow", required_argument, NULL, 'A' },
                 { "help", no_argument, NULL, 'H' },
                 {},
         };

@@ -204,6 +204,40 @@ EOF
     expect_output_match "unshare-blocked"
 }
 
+@test "build: RUN --security=insecure needs --allow security.insecure, then runs privileged" {
+    skip_if_no_runc
+    import_sec_image
+    local bnd
+    bnd=$(sed -n 's/^CapBnd:\t*//p' /proc/self/status)
+    mkdir -p "$TESTDIR/ctx"
+    cat >"$TESTDIR/ctx/Dockerfile" <<'EOF'
+FROM sec
+RUN echo sandboxed-step-ran
+RUN --security=insecure grep -E '^(CapEff|Seccomp):' /proc/self/status
+RUN grep -E '^(CapEff|Seccomp):' /proc/self/status
+EOF
+    # refused before any step runs, naming the line
+    run_strata 1 build --progress=plain -t ins "$TESTDIR/ctx"
+    expect_output_match "^strata: Dockerfile:3: RUN --security=insecure: granting entitlement security.insecure is not allowed"
+    [[ "$output" != *sandboxed-step-ran* ]]
+    run_strata 125 build --allow bogus.entitlement "$TESTDIR/ctx"
+    run_strata build --progress=plain --allow security.insecure --allow network.host -t ins "$TESTDIR/ctx"
+    expect_output_match "CapEff:.$bnd"
+    expect_output_match "Seccomp:.0"
+    # the steps after it are confined again
+    expect_output_match "CapEff:.$DOCKER_CAPS"
+    expect_output_match "Seccomp:.2"
+    # the same command without --security=insecure has another cache key
+    printf 'FROM sec\nRUN --security=insecure grep -E "^(CapEff|Seccomp):" /proc/self/status\n' >"$TESTDIR/ins.Dockerfile"
+    printf 'FROM sec\nRUN grep -E "^(CapEff|Seccomp):" /proc/self/status\n' >"$TESTDIR/plain.Dockerfile"
+    run_strata build --progress=plain --allow security.insecure -f "$TESTDIR/ins.Dockerfile" "$TESTDIR/ctx"
+    expect_output_match "Seccomp:.0"
+    run_strata build --progress=plain -f "$TESTDIR/plain.Dockerfile" "$TESTDIR/ctx"
+    expect_output_match "Seccomp:.2"
+    run_strata build --progress=plain --allow security.insecure -f "$TESTDIR/ins.Dockerfile" "$TESTDIR/ctx"
+    expect_output_match "CACHED"
+}
+
 @test "login: the credentials file is 0600, the password is never printed" {
     start_registry --htpasswd alice:Pw-9f2e-secret
     run bash -c "umask 000; echo wrong-Pw-77aa | STRATA_TRACE=registry '$STRATA' login -u alice --password-stdin $REGISTRY"
