@@ -1,6 +1,7 @@
 #include "basic/stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -97,7 +98,11 @@ struct fd_stream {
         };
 
         int fd;
+        bool writeback;   /* start the kernel's writeback every WRITEBACK_EVERY bytes */
+        uint64_t off, at; /* bytes written; where the unstarted writeback begins */
 };
+
+#define WRITEBACK_EVERY (8 * 1024 * 1024)
 
 static ssize_t fd_read(struct st_reader *r, void *buf, size_t n)
 {
@@ -128,7 +133,21 @@ struct st_reader *st_fd_reader_new(int fd)
 static int fd_write(struct st_writer *w, const void *buf, size_t n)
 {
         struct fd_stream *s = (struct fd_stream *)w;
-        return write_full(s->fd, buf, n);
+        int r = write_full(s->fd, buf, n);
+        if (r < 0 || !s->writeback)
+                return r;
+        s->off += n;
+        if (s->off - s->at >= WRITEBACK_EVERY) {
+                st_start_writeback(s->fd, s->at, s->off - s->at);
+                s->at = s->off;
+        }
+        return 0;
+}
+
+void st_start_writeback(int fd, uint64_t off, uint64_t len)
+{
+        /* asynchronous: the pages go to the disk while the writer goes on */
+        (void)sync_file_range(fd, (off64_t)off, (off64_t)len, SYNC_FILE_RANGE_WRITE);
 }
 
 static void fd_writer_free(struct st_writer *w)
@@ -143,6 +162,13 @@ struct st_writer *st_fd_writer_new(int fd)
         s->w.free = fd_writer_free;
         s->fd = fd;
         return &s->w;
+}
+
+struct st_writer *st_fd_writer_new_writeback(int fd)
+{
+        struct st_writer *w = st_fd_writer_new(fd);
+        ((struct fd_stream *)w)->writeback = true;
+        return w;
 }
 
 struct mem_reader {

@@ -61,6 +61,13 @@ struct st_reader *st_mem_reader_new(const void *buf, size_t len);
 /* A writer to FD (not owned); caller frees the writer. */
 struct st_writer *st_fd_writer_new(int fd);
 
+/* st_fd_writer_new for a file that will be fsynced: every 8 MiB written, the kernel's writeback
+ * of them is started (sync_file_range), so the final fsync waits for little. */
+struct st_writer *st_fd_writer_new_writeback(int fd);
+
+/* Start the writeback of LEN bytes of FD at OFF to the disk, without waiting for it. */
+void st_start_writeback(int fd, uint64_t off, uint64_t len);
+
 /* A writer that discards everything (counts bytes in total). */
 struct st_writer *st_null_writer_new(void);
 

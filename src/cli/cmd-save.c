@@ -16,7 +16,7 @@ static int save_to_file(struct cli *c, char **names, const char *file, struct st
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
                 return st_error_set_errno(err, -errno, "create '%s'", tmp);
-        struct st_writer *w = st_fd_writer_new(fd);
+        struct st_writer *w = st_fd_writer_new_writeback(fd);
         int r = store_save(c->store, names, w, err);
         st_writer_free(w);
         if (r >= 0 && fsync(fd) < 0)

@@ -74,7 +74,7 @@ static int pipeline_build(struct store *s, const struct store_layer_source *src,
                 int r = store_tmp_file(s, "blob", &p->blob_fd, &p->blob_tmp, err);
                 if (r < 0)
                         return r;
-                p->blob_file = st_fd_writer_new(p->blob_fd);
+                p->blob_file = st_fd_writer_new_writeback(p->blob_fd);
         }
         if (src->keep_blob && !link_in) {
                 p->raw_tee = st_tee_reader_new(cur, p->blob_file);

@@ -27,7 +27,7 @@ static const char *layer_media_type(enum compress_type type)
 static int write_blob(int dirfd, int blob_fd, enum compress_type type, int level, int64_t epoch,
                       struct store_layer_result *res, struct st_error **err)
 {
-        struct st_writer *file = st_fd_writer_new(blob_fd);
+        struct st_writer *file = st_fd_writer_new_writeback(blob_fd);
         struct st_writer *blob = digest_writer_new(file);
         struct st_writer *gz = compress_writer_new(type, level, blob);
         struct st_writer *tar = digest_writer_new(gz);

@@ -15,6 +15,7 @@
 
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/stream.h"
 #include "basic/util.h"
 #include "store/store-internal.h"
 
@@ -26,7 +27,8 @@ struct store_partial {
         int fd;
         char *name; /* the digest's hex */
         uint64_t size;
-        uint64_t unsynced;
+        uint64_t unsynced; /* bytes appended since the last fdatasync */
+        uint64_t started;  /* of those, the ones whose writeback was started */
 };
 
 /* Lock FD's file, and make sure it is still the one at NAME (not unlinked by its last
@@ -95,6 +97,7 @@ int store_partial_truncate(struct store_partial *p, struct st_error **err)
         if (ftruncate(p->fd, 0) < 0)
                 return st_error_set_errno(err, -errno, "truncate partial download '%s'", p->name);
         p->size = 0;
+        p->unsynced = p->started = 0;
         return 0;
 }
 
@@ -105,9 +108,11 @@ int store_partial_append(struct store_partial *p, const void *buf, size_t n, str
                 return st_error_set_errno(err, r, "write partial download '%s'", p->name);
         p->size += n;
         p->unsynced += n;
-        if (p->unsynced >= PARTIAL_SYNC_EVERY) {
-                (void)fdatasync(p->fd);
-                p->unsynced = 0;
+        if (p->unsynced - p->started >= PARTIAL_SYNC_EVERY) {
+                /* written back while the download goes on; synced for good at the close */
+                st_start_writeback(p->fd, p->size - (p->unsynced - p->started),
+                                   p->unsynced - p->started);
+                p->started = p->unsynced;
         }
         return 0;
 }
