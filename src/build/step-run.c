@@ -188,6 +188,7 @@ static int make_container(struct builder *b, struct build_state *st, struct run_
                 .chain_ids = chain,
                 .monitor_pid = (int)getpid(),
                 .monitor_start = runtime_proc_start_time((int)getpid()),
+                .ephemeral = true,
         };
         return store_container_create(b->s, &n, ret, err);
 }
@@ -345,7 +346,7 @@ static int run_and_commit(struct builder *b, struct build_state *st, struct run_
                  * database is written (a RUN that filled the disk leaves SQLite no room) */
                 (void)rm_rf_at(AT_FDCWD, upper);
         }
-        (void)store_container_delete(b->s, c->id, NULL);
+        (void)store_container_delete_ephemeral(b->s, c->id, NULL);
         return r;
 }
 

@@ -52,6 +52,7 @@ int runtime_container_create(const struct runtime_host *h, const struct runtime_
                         .image_name = o->image,
                         .config = text,
                         .chain_ids = img->chain_ids,
+                        .ephemeral = o->auto_remove,
                 };
                 r = store_container_create(s, &n, ret, err);
         }

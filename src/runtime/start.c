@@ -556,7 +556,7 @@ static int finish(struct start *st, int status, struct st_error **err)
         c->pid = 0; /* the monitor stays recorded: it owns the container until it is done */
         c->finished_at = runtime_now_ns();
         if (auto_remove(st))
-                return store_container_delete(st->h->store, c->id, err);
+                return store_container_delete_ephemeral(st->h->store, c->id, err);
         _cleanup_error_ struct st_error *e = NULL;
         int r = store_container_update(st->h->store, c, &e);
         if (r == ST_E_NOT_FOUND)

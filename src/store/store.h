@@ -374,6 +374,8 @@ struct store_container_new {
         char **chain_ids;
         int monitor_pid; /* the process that owns it from its creation (a build), or 0 */
         uint64_t monitor_start;
+        bool ephemeral; /* removed when it ends (run --rm, a build's RUN): its creation is
+                           atomic but not waited for on disk, it means nothing after a crash */
 };
 
 /* Create a container: its directory (upper/, work/, merged/) staged in tmp/ and renamed into
@@ -402,6 +404,10 @@ int store_container_update(struct store *s, const struct store_container *c, str
  * Refuses with ST_E_IN_USE while merged/ is still a mount point. A missing container is not
  * an error (two removers may race). */
 int store_container_delete(struct store *s, const char *id, struct st_error **err);
+
+/* store_container_delete for an ephemeral container (run --rm, a build's RUN) as it ends: the
+ * transaction is atomic but not waited for on disk. */
+int store_container_delete_ephemeral(struct store *s, const char *id, struct st_error **err);
 
 /* Absolute path of container ID's directory (it may not exist); caller frees. */
 char *store_container_dir(const struct store *s, const char *id);
