@@ -459,6 +459,7 @@ static void *worker_main(void *userdata)
         if (w->r >= 0) {
                 tb.stat_cache.s = tb.s;
                 w->r = build_stage(&tb, w->idx, &w->err);
+                build_stat_cache_flush(&tb.stat_cache);
         } else {
                 pthread_mutex_lock(&tb.sh->lock);
                 tb.sh->failed = true;
@@ -797,6 +798,7 @@ int build_image(struct store *s, const struct build_opts *o, char *ret_id, struc
         r = store_lock(s, false, err); /* no gc while the build's layers are in use */
         if (r >= 0)
                 r = run(&b, id, err);
+        build_stat_cache_flush(&b.stat_cache);
         record_uses(&b);
         for (size_t i = 0; b.states && i < b.plan->n_stages; i++)
                 build_state_release(&b.states[i]);

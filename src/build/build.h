@@ -124,11 +124,17 @@ char *build_go_strv(char *const *l);
 struct build_stat_cache {
         struct store *s;
         const char *root;
-        uint64_t hits, reads; /* files answered from the cache, files read */
+        uint64_t hits, reads;             /* files answered from the cache, files read */
+        struct store_stat_entry *pending; /* records not written yet */
+        size_t n_pending;
 };
 
 #define BUILD_STAT_CACHE_RACY_NS 50000000LL
 
-/* A build_hash_fn (copy.h); USERDATA is a struct build_stat_cache. */
+/* Write C's pending records to the store in one transaction (a failure only loses them). */
+void build_stat_cache_flush(struct build_stat_cache *c);
+
+/* A build_hash_fn (copy.h); USERDATA is a struct build_stat_cache. Its records are written
+ * when build_stat_cache_flush is called, or every few hundred files. */
 int build_stat_cache_hash(void *userdata, const char *relpath, const struct stat *st, int fd,
                           char *ret_digest, struct st_error **err);

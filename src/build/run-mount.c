@@ -186,7 +186,9 @@ static int bind_context_digest(struct builder *b, const struct run_mount *m, cha
         struct build_copy_req req = {
                 .sources = sources, .dest = "/mnt/", .uid = -1, .gid = -1, .mode = -1
         };
-        return build_copy_digest(&src, &req, ret, err);
+        int r = build_copy_digest(&src, &req, ret, err);
+        build_stat_cache_flush(&b->stat_cache);
+        return r;
 }
 
 static int key_part(struct builder *b, const struct run_mount *m, char **ret, struct st_error **err)

@@ -442,6 +442,7 @@ int build_step_copy(struct builder *b, struct build_state *st,
         struct copy_step cs = { .from_fd = -1 };
         build_step_begin(b, in->original);
         int r = copy_prepare(b, st, in, &cs, err);
+        build_stat_cache_flush(&b->stat_cache); /* what hashing the sources learned */
         if (r >= 0)
                 r = build_cache_try(b, st, cs.key, cs.link ? cs.link_key : NULL, cs.created_by,
                                     TAKE_PTR(cs.inputs), err);

@@ -532,9 +532,17 @@ int store_build_cache_use(struct store *s, const struct store_build_use *u, size
 int store_stat_cache_get(struct store *s, const char *path, const struct stat *st, char *ret_digest,
                          struct st_error **err);
 
-/* Record DIGEST as the content of PATH as ST describes it (replacing what was there). */
-int store_stat_cache_put(struct store *s, const char *path, const struct stat *st,
-                         const char *digest, struct st_error **err);
+/* One stat cache record: DIGEST is the content of PATH (absolute) as its lstat ST described it. */
+struct store_stat_entry {
+        char *path;
+        struct stat st;
+        char digest[DIGEST_STR_LEN + 1];
+};
+
+/* Record the entries E[0..N) (replacing what was there for their paths) in one transaction that
+ * is atomic but not waited for on disk: a cache, a crash only costs reads. */
+int store_stat_cache_put(struct store *s, const struct store_stat_entry *e, size_t n,
+                         struct st_error **err);
 
 /* Where RUN --mount=type=cache dirs live (ROOT/cache/mounts, one dir per id); caller frees. */
 char *store_cache_mounts_dir(struct store *s);

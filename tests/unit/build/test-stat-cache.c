@@ -44,6 +44,16 @@ TEST(unchanged_file_is_not_read_again)
         ASSERT_OK(hash(&c, d, "a", first));
         ASSERT_EQ(c.reads, 1u);
         ASSERT_EQ(c.hits, 0u);
+        ASSERT_EQ(c.n_pending, 1u); /* kept for one transaction at the end of the step */
+        struct stat sa;
+        ASSERT_OK(fstatat(d, "a", &sa, AT_SYMLINK_NOFOLLOW));
+        _cleanup_free_ char *abs = xasprintf("%s/a", ctx);
+        char got[DIGEST_STR_LEN + 1];
+        ASSERT_EQ(store_stat_cache_get(s, abs, &sa, got, NULL), 0); /* not written yet */
+        build_stat_cache_flush(&c);
+        ASSERT_EQ(c.n_pending, 0u);
+        ASSERT_EQ(store_stat_cache_get(s, abs, &sa, got, NULL), 1);
+        ASSERT_STREQ(got, first);
         ASSERT_OK(hash(&c, d, "a", again));
         ASSERT_EQ(c.reads, 1u); /* stat matched: not read */
         ASSERT_EQ(c.hits, 1u);
@@ -57,8 +67,10 @@ TEST(unchanged_file_is_not_read_again)
         ASSERT_EQ(c.reads, 2u);
         digest_buf("HELLO\n", 6, want);
         ASSERT_STREQ(again, want);
+        build_stat_cache_flush(&c);
         ASSERT_OK(hash(&c, d, "a", again));
         ASSERT_EQ(c.reads, 3u); /* changed within BUILD_STAT_CACHE_RACY_NS: not recorded */
+        ASSERT_EQ(c.n_pending, 0u);
 }
 
 TEST(copy_digest_goes_through_the_hook)
@@ -85,6 +97,7 @@ TEST(copy_digest_goes_through_the_hook)
         char one[DIGEST_STR_LEN + 1], two[DIGEST_STR_LEN + 1], plain[DIGEST_STR_LEN + 1];
         ASSERT_OK_E(build_copy_digest(&src, &req, one, &e), e);
         ASSERT_EQ(c.reads, 2u);
+        build_stat_cache_flush(&c);
         ASSERT_OK_E(build_copy_digest(&src, &req, two, &e), e);
         ASSERT_EQ(c.reads, 2u);
         ASSERT_EQ(c.hits, 2u);
