@@ -186,6 +186,10 @@ char *build_url_file_name(const char *url);
 /* URL without user info and query string, for messages; caller frees. */
 char *build_url_for_message(const char *url);
 
+/* URL with its credentials masked, for the history: "user:pass@" becomes "user:xxxxx@" (as Go's
+ * URL.Redacted), a lone "token@" becomes "xxxxx@"; caller frees. */
+char *build_url_redacted(const char *url);
+
 /* Write heredoc H (expanded with ST's scope unless its word was quoted) as the file H->name,
  * mode 0644, in a new dir; *F is released by build_file_src_release even on failure. */
 int build_file_src_heredoc(struct builder *b, const struct build_state *st,

@@ -39,6 +39,19 @@ char *build_url_for_message(const char *url)
         return xasprintf("%.*s%.*s", (int)(p - url), url, (int)strcspn(host, "?#"), host);
 }
 
+char *build_url_redacted(const char *url)
+{
+        const char *p = strstr(url, "://");
+        p = p ? p + 3 : url;
+        size_t auth = strcspn(p, "/?#");
+        const char *at = memchr(p, '@', auth);
+        if (!at)
+                return xstrdup(url);
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        size_t keep = colon ? (size_t)(colon - p) + 1 : 0; /* the user, when there is a password */
+        return xasprintf("%.*sxxxxx%s", (int)(p - url + keep), url, at);
+}
+
 static int unhex(char c)
 {
         if (c >= '0' && c <= '9')

@@ -309,7 +309,10 @@ static void created_by(struct copy_step *cs, const struct dockerfile_instruction
         for (size_t i = 0; i + 1 < n; i++) {
                 if (is_heredoc_word(in, i))
                         continue;
-                char *next = w ? xasprintf("%s %s", w, cs->words[i]) : xstrdup(cs->words[i]);
+                _cleanup_free_ char *word = build_is_url(cs->words[i])
+                                                    ? build_url_redacted(cs->words[i])
+                                                    : xstrdup(cs->words[i]);
+                char *next = w ? xasprintf("%s %s", w, word) : xstrdup(word);
                 free(w);
                 w = next;
         }

@@ -107,6 +107,11 @@ EOF
     grep -qx '/offsite/target.bin auth=yes' "$HTTP_LOG"
     grep -qx '/target.bin auth=no' "$HTTP_LOG"
     ! grep -q 'auth=yes' <(grep -v offsite "$HTTP_LOG")
+    # the password is masked in the history, in the config and in the store's records
+    run_strata history --no-trunc --format '{{.CreatedBy}}' add-redir
+    expect_output_match "ADD http://user:xxxxx@$HTTP/offsite/target.bin /o/"
+    [[ "$output" != *secret* ]]
+    ! grep -rqa "user:secret" "$STRATA_ROOT/blobs" "$STRATA_ROOT"/strata.db* || false
 }
 
 @test "build: ADD URL errors: 404, redirect loop, connection refused; store unchanged" {

@@ -111,6 +111,20 @@ TEST(url_file_name)
         }
         _cleanup_free_ char *m = build_url_for_message("https://u:secret@h:1/p?sig=abc");
         ASSERT_STREQ(m, "https://h:1/p");
+
+        static const struct {
+                const char *url, *redacted;
+        } red[] = {
+                { "https://u:secret@h:1/p?q=1", "https://u:xxxxx@h:1/p?q=1" },
+                { "https://ghp_token@h/p", "https://xxxxx@h/p" },
+                { "https://h/p@x", "https://h/p@x" }, /* an '@' in the path is not user info */
+                { "http://h/p", "http://h/p" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(red); i++) {
+                _cleanup_free_ char *r = build_url_redacted(red[i].url);
+                ASSERT_STREQ(r, red[i].redacted);
+        }
         ASSERT_EQ(build_is_git_source("https://github.com/x/y.git#main"), 1);
         ASSERT_EQ(build_is_git_source("git@github.com:x/y"), 1);
         ASSERT_EQ(build_is_git_source("https://h/y.tar"), 0);
