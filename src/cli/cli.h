@@ -78,6 +78,7 @@ int verb_dockerfile(struct cli *c, int argc, char **argv);
 int verb_image_prune(struct cli *c, int argc, char **argv);
 int verb_system_df(struct cli *c, int argc, char **argv);
 int verb_system_prune(struct cli *c, int argc, char **argv);
+int verb_container_prune(struct cli *c, int argc, char **argv);
 int verb_system_check(struct cli *c, int argc, char **argv);
 int verb_version(struct cli *c, int argc, char **argv);
 int verb_pull(struct cli *c, int argc, char **argv);

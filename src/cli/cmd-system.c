@@ -1,4 +1,5 @@
-/* strata system df|prune|check, strata image prune, and the `image` verb group. */
+/* strata system df|prune|check, strata image|container prune, and the `image`, `container`
+ * and `system` verb groups. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include "basic/util.h"
 #include "cli/cli.h"
 #include "image/reference.h"
+#include "runtime/container.h"
 
 struct sub_verb {
         const char *name;
@@ -42,13 +44,27 @@ int verb_image(struct cli *c, int argc, char **argv)
 int verb_container(struct cli *c, int argc, char **argv)
 {
         static const struct sub_verb subs[] = {
-                { "ls", verb_ps },     { "list", verb_ps },         { "ps", verb_ps },
-                { "run", verb_run },   { "create", verb_create },   { "start", verb_start },
-                { "stop", verb_stop }, { "kill", verb_kill },       { "restart", verb_restart },
-                { "wait", verb_wait }, { "rm", verb_rm },           { "remove", verb_rm },
-                { "logs", verb_logs }, { "inspect", verb_inspect }, { "exec", verb_exec },
-                { "diff", verb_diff }, { "commit", verb_commit },   { "export", verb_export },
-                { "cp", verb_cp },     { "rename", verb_rename },
+                { "ls", verb_ps },
+                { "list", verb_ps },
+                { "ps", verb_ps },
+                { "run", verb_run },
+                { "create", verb_create },
+                { "start", verb_start },
+                { "stop", verb_stop },
+                { "kill", verb_kill },
+                { "restart", verb_restart },
+                { "wait", verb_wait },
+                { "rm", verb_rm },
+                { "remove", verb_rm },
+                { "logs", verb_logs },
+                { "inspect", verb_inspect },
+                { "exec", verb_exec },
+                { "diff", verb_diff },
+                { "commit", verb_commit },
+                { "export", verb_export },
+                { "cp", verb_cp },
+                { "rename", verb_rename },
+                { "prune", verb_container_prune },
         };
         return dispatch(c, "container", subs, ELEMENTSOF(subs), argc, argv);
 }
@@ -104,6 +120,36 @@ int verb_system_df(struct cli *c, int argc, char **argv)
         return EXIT_OK;
 }
 
+/* Remove every container that is not running (Docker's "stopped": created or exited), printing
+ * each ID under a header. */
+static int prune_containers(struct cli *c, struct st_error **err)
+{
+        struct store_container **l = NULL;
+        size_t n = 0;
+        int r = store_container_list(c->store, &l, &n, err);
+        if (r < 0)
+                return r;
+        struct runtime_host h;
+        cli_runtime_host(c, &h);
+        bool header = false;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_error_ struct st_error *e = NULL;
+                if (runtime_container_refresh(&h, l[i], NULL) < 0 ||
+                    l[i]->state == STORE_CONTAINER_RUNNING)
+                        continue;
+                if (runtime_container_remove(&h, l[i], false, &e) < 0)
+                        continue; /* started (or removed) meanwhile */
+                if (!header)
+                        printf("Deleted Containers:\n");
+                header = true;
+                printf("%s\n", l[i]->id);
+        }
+        if (header)
+                printf("\n");
+        store_container_list_free(l, n);
+        return 0;
+}
+
 /* Delete images without tags (or, with ALL, every image), then collect their layers. */
 static int prune_images(struct cli *c, bool all, struct st_error **err)
 {
@@ -147,7 +193,32 @@ static int prune_images(struct cli *c, bool all, struct st_error **err)
         return 0;
 }
 
-static int prune_verb(struct cli *c, const char *verb, const char *warning, int argc, char **argv)
+enum prune_what { PRUNE_IMAGES = 1, PRUNE_CONTAINERS = 2, PRUNE_BUILD_CACHE = 4 };
+
+static void prune_warning(const char *verb, enum prune_what what, bool all)
+{
+        if (streq(verb, "container")) {
+                fprintf(stderr, "WARNING! This will remove all stopped containers.\n");
+                return;
+        }
+        if (streq(verb, "image")) {
+                fprintf(stderr, "WARNING! This will remove %s.\n",
+                        all ? "all images without at least one container associated to them"
+                            : "all dangling images");
+                return;
+        }
+        fprintf(stderr, "WARNING! This will remove:\n");
+        if (what & PRUNE_CONTAINERS)
+                fprintf(stderr, "  - all stopped containers\n");
+        fprintf(stderr, "  - %s\n",
+                all ? "all images without at least one container associated to them"
+                    : "all dangling images");
+        if (all)
+                fprintf(stderr, "  - all build cache\n");
+        fprintf(stderr, "  - unreferenced store files\n\n");
+}
+
+static int prune_verb(struct cli *c, const char *verb, enum prune_what what, int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "all", no_argument, NULL, 'a' },
@@ -170,28 +241,48 @@ static int prune_verb(struct cli *c, const char *verb, const char *warning, int 
         if (optind < argc)
                 return cli_usage_error(verb, "\"%s prune\" accepts no arguments", verb);
         if (!force) {
-                fprintf(stderr, "WARNING! This will remove %s.\n",
-                        all ? "all images without at least one container associated to them"
-                            : warning);
+                prune_warning(verb, what, all);
                 if (!cli_confirm("Are you sure you want to continue?"))
                         return EXIT_OK;
         }
         if (cli_store(c) < 0)
                 return EXIT_FAIL;
         _cleanup_error_ struct st_error *err = NULL;
-        if (prune_images(c, all, &err) < 0)
+        if ((what & PRUNE_CONTAINERS) && prune_containers(c, &err) < 0)
                 return cli_fail(err);
+        uint64_t n = 0;
+        if ((what & PRUNE_BUILD_CACHE) && all) {
+                if (store_build_cache_prune(c->store, &n, &err) < 0)
+                        return cli_fail(err);
+                if (n > 0)
+                        printf("Deleted build cache objects: %llu\n\n", (unsigned long long)n);
+        }
+        if (what & PRUNE_IMAGES) {
+                if (prune_images(c, all, &err) < 0)
+                        return cli_fail(err);
+                return EXIT_OK;
+        }
+        struct store_gc_stats gc;
+        if (store_gc(c->store, &gc, &err) < 0)
+                return cli_fail(err);
+        _cleanup_free_ char *freed = format_bytes_docker(gc.bytes_freed);
+        printf("Total reclaimed space: %s\n", freed);
         return EXIT_OK;
 }
 
 int verb_image_prune(struct cli *c, int argc, char **argv)
 {
-        return prune_verb(c, "image", "all dangling images", argc, argv);
+        return prune_verb(c, "image", PRUNE_IMAGES, argc, argv);
+}
+
+int verb_container_prune(struct cli *c, int argc, char **argv)
+{
+        return prune_verb(c, "container", PRUNE_CONTAINERS, argc, argv);
 }
 
 int verb_system_prune(struct cli *c, int argc, char **argv)
 {
-        return prune_verb(c, "system", "all dangling images and unreferenced store files", argc,
+        return prune_verb(c, "system", PRUNE_CONTAINERS | PRUNE_IMAGES | PRUNE_BUILD_CACHE, argc,
                           argv);
 }
 

@@ -1,7 +1,11 @@
 #!/usr/bin/env bats
-# strata system df|prune|check and strata image prune.
+# strata system df|prune|check, strata image prune and container prune.
 
 load helpers
+
+teardown() {
+    cleanup_containers
+}
 
 @test "system df counts images and reclaimable space" {
     make_busybox_tar "$TESTDIR/bb.tar"
@@ -113,4 +117,42 @@ load helpers
     run_strata system df
     [[ "${lines[4]}" =~ ^Build\ Cache\ +0\ +0\ +0B\ +0B$ ]]
     run_strata system check
+}
+
+@test "system prune: stopped containers, dangling images; -a: unused images and the build cache" {
+    skip_if_no_runc
+    import_run_image
+    mkdir -p "$TESTDIR/ctx" && head -c 200000 /dev/urandom >"$TESTDIR/ctx/data"
+    printf 'FROM busybox\nCOPY data /data\n' >"$TESTDIR/ctx/Dockerfile"
+    run_strata build -q -t built "$TESTDIR/ctx"
+    run_strata create --name made busybox true
+    run_strata run --name done busybox true
+    run_strata run -d --name up busybox sleep 60
+    run bash -c "echo n | '$STRATA' system prune 2>&1"
+    [[ "$output" == *"  - all stopped containers"* ]]
+    [[ "$output" == *"  - all dangling images"* ]]
+    [[ "$output" != *"build cache"* ]]
+    run_strata system prune -f
+    expect_output_match "^Deleted Containers:"
+    [ "$(grep -c '^[0-9a-f]\{64\}$' <<<"$output")" = 2 ]
+    run_strata ps -a --format '{{.Names}}'
+    expect_output up
+    run_strata system df
+    [[ "${lines[4]}" =~ ^Build\ Cache\ +[1-9] ]]
+    run_strata container prune -f
+    run_strata ps -a --format '{{.Names}}'
+    expect_output up
+    run_strata system prune -a -f
+    expect_output_match "^Deleted build cache objects: [1-9]"
+    run_strata images --format '{{.Repository}}'
+    expect_output busybox # the running container's image stays
+    run_strata system df
+    [[ "${lines[4]}" =~ ^Build\ Cache\ +0\ +0\ +0B\ +0B$ ]]
+    run_strata rm -f up
+    run_strata system prune -a -f
+    run_strata images -q
+    expect_output ""
+    [ -z "$(ls "$STRATA_ROOT/layers")" ]
+    run_strata system check
+    expect_output_match 'the store is clean'
 }
