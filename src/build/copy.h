@@ -33,6 +33,8 @@ struct build_copy_source {
         bool keep_owner;            /* --from: keep uid/gid; context: files become 0:0 */
         build_hash_fn content_hash; /* NULL: build_copy_digest reads every file */
         void *content_hash_data;
+        bool keep_source_links; /* a source path that is a symlink is copied as the link, not
+                                   followed (docker cp without -L); COPY follows it */
 };
 
 struct build_copy_req {

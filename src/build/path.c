@@ -155,7 +155,7 @@ static int step(struct resolver *r, const char *c, bool last, bool allow_missing
         }
         if (hidden(r, c, &st))
                 return -ENOENT;
-        if (S_ISLNK(st.st_mode))
+        if (S_ISLNK(st.st_mode) && !(last && r->src && r->src->keep_source_links))
                 return step_link(r, c);
         if (!last && !S_ISDIR(st.st_mode))
                 return -ENOTDIR;

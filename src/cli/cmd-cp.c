@@ -29,7 +29,7 @@ static int cp_flag(int opt, const char *arg, void *u)
         if (opt == 'a')
                 a->archive = true;
         else if (opt == 'L')
-                a->follow = true; /* host sources are always followed */
+                a->follow = true;
         else if (opt != 'q')
                 return -1;
         return 0;
@@ -60,19 +60,34 @@ static bool ends_with_slash(const char *p)
         return n && p[n - 1] == '/';
 }
 
-/* What is at a destination: 0 missing, 1 a directory, 2 something else. */
-static int dest_kind(int root, const char *path)
+/* What is at PATH below ROOT: 0 missing, 1 a directory, 2 something else (a symlink itself
+ * unless FOLLOW). */
+static int path_kind(int root, const char *path, bool follow)
 {
         _cleanup_free_ char *clean = NULL;
         while (*path == '/')
                 path++;
         if (archive_path_clean(path, &clean) < 0)
                 return 0;
-        _cleanup_close_ int fd = archive_open_in_root(root, clean, O_PATH, true);
+        _cleanup_close_ int fd =
+                archive_open_in_root(root, clean, O_PATH | (follow ? 0 : O_NOFOLLOW), true);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0)
                 return 0;
         return S_ISDIR(st.st_mode) ? 1 : 2;
+}
+
+/* What is at a destination (symlinks followed). */
+static int dest_kind(int root, const char *path)
+{
+        return path_kind(root, path, true);
+}
+
+/* Whether a source path is followed when it is a symlink: with -L, or when it ends in '/' or
+ * "/." (it must then be a directory), as docker cp does. */
+static bool follow_source(const char *path, bool follow)
+{
+        return follow || ends_with_slash(path) || ends_with_dot(path);
 }
 
 /* The dest of build_copy for a source (SRC_DIR, copied as its contents if CONTENTS, else as
@@ -103,7 +118,8 @@ struct cp_side {
         char *source; /* relative to it, escaped ("/" for the root itself) */
         char *name;   /* the base name of the source */
         bool dir;
-        bool contents; /* SRC ended in "/." */
+        bool contents;   /* SRC ended in "/." */
+        bool keep_links; /* a symlink source is copied as the link */
 };
 
 static void cp_side_release(struct cp_side *s)
@@ -113,11 +129,34 @@ static void cp_side_release(struct cp_side *s)
         free(s->name);
 }
 
-/* A host source PATH. */
-static int host_source(const char *path, struct cp_side *ret, struct st_error **err)
+/* PATH with its last component's symlink left alone: its parent's real path and its name;
+ * caller frees. NULL with errno set. */
+static char *realpath_parent(const char *path)
 {
-        _cleanup_free_ char *real = realpath(path, NULL);
+        _cleanup_free_ char *copy = xstrdup(path), *copy2 = xstrdup(path);
+        _cleanup_free_ char *dir = realpath(dirname(copy), NULL);
+        const char *base = basename(copy2);
+        if (!dir)
+                return NULL;
+        return streq(dir, "/") ? xasprintf("/%s", base) : xasprintf("%s/%s", dir, base);
+}
+
+/* A host source PATH (a symlink copied as the link unless FOLLOW). */
+static int host_source(const char *path, bool follow, struct cp_side *ret, struct st_error **err)
+{
         struct stat st;
+        _cleanup_free_ char *link = follow ? NULL : realpath_parent(path);
+        if (link && lstat(link, &st) == 0 && S_ISLNK(st.st_mode)) {
+                ret->keep_links = true;
+                ret->name = xstrdup(strrchr(link, '/') + 1);
+                *strrchr(link, '/') = 0;
+                ret->root = open(*link ? link : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                ret->source = escape(ret->name);
+                if (ret->root < 0)
+                        return st_error_set_errno(err, -errno, "open %s", path);
+                return 0;
+        }
+        _cleanup_free_ char *real = realpath(path, NULL);
         if (!real || stat(real, &st) < 0)
                 return st_error_set_errno(err, -errno, "lstat %s", path);
         ret->dir = S_ISDIR(st.st_mode);
@@ -136,8 +175,9 @@ static int host_source(const char *path, struct cp_side *ret, struct st_error **
         return 0;
 }
 
-/* A container source PATH inside ROOTFS (resolved inside it). */
-static int container_source(const char *rootfs, const char *path, const char *ctr,
+/* A container source PATH inside ROOTFS (resolved inside it; a symlink copied as the link
+ * unless FOLLOW). */
+static int container_source(const char *rootfs, const char *path, const char *ctr, bool follow,
                             struct cp_side *ret, struct st_error **err)
 {
         ret->root = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -147,7 +187,8 @@ static int container_source(const char *rootfs, const char *path, const char *ct
         const char *rel = path;
         while (*rel == '/')
                 rel++;
-        int kind = archive_path_clean(rel, &clean) < 0 ? 0 : dest_kind(ret->root, clean);
+        ret->keep_links = !follow;
+        int kind = archive_path_clean(rel, &clean) < 0 ? 0 : path_kind(ret->root, clean, follow);
         if (kind == 0)
                 return st_error_set(err, ST_E_NOT_FOUND,
                                     "Could not find the file %s in container %s", path, ctr);
@@ -172,7 +213,8 @@ static int cp_run(struct cp_side *src, int dst_root, const char *dest, bool arch
         char *sources[] = { src->source, NULL };
         struct build_copy_source s = { .root_fd = src->root,
                                        .desc = "source",
-                                       .keep_owner = archive };
+                                       .keep_owner = archive,
+                                       .keep_source_links = src->keep_links };
         struct build_copy_req req = {
                 .sources = sources, .dest = d, .uid = -1, .gid = -1, .mode = -1
         };
@@ -220,12 +262,13 @@ static int cp_container(struct cli *c, const char *ctr, const char *cpath, const
         if (out) {
                 _cleanup_close_ int hroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 _cleanup_free_ char *dest = host_abs(host);
-                r = container_source(fs.path, cpath, ctr, &src, &err);
+                r = container_source(fs.path, cpath, ctr, follow_source(cpath, a->follow), &src,
+                                     &err);
                 if (r >= 0)
                         r = cp_run(&src, hroot, dest, a->archive, &err);
         } else {
                 _cleanup_close_ int croot = open(fs.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                r = host_source(host, &src, &err);
+                r = host_source(host, follow_source(host, a->follow), &src, &err);
                 if (r >= 0)
                         r = croot < 0 ? st_error_set_errno(&err, -errno, "open '%s'", fs.path)
                                       : cp_run(&src, croot, *cpath ? cpath : "/", a->archive, &err);

@@ -176,8 +176,33 @@ from-run"
     cmp "$TESTDIR/passwd-out" "$TESTDIR/bbrun/etc/passwd"
     run_strata 1 cp "esc:/rootlink$TESTDIR/secret" "$TESTDIR/leak"
     [ ! -e "$TESTDIR/leak" ]
-    run_strata 1 cp esc:/abs "$TESTDIR/leak2"
-    [ ! -e "$TESTDIR/leak2" ]
+    # a symlink source comes out as the link itself (docker cp), never read through
+    run_strata cp esc:/abs "$TESTDIR/leak2"
+    [ "$(readlink "$TESTDIR/leak2")" = /etc/shadow-of-host ]
+    # -L follows it, inside the container: there is no such file there
+    run_strata 1 cp -L esc:/abs "$TESTDIR/leak3"
+    [ ! -e "$TESTDIR/leak3" ] && [ ! -L "$TESTDIR/leak3" ]
+    run_strata cp -L esc:/rootlink/etc/passwd "$TESTDIR/passwd-L"
+    cmp "$TESTDIR/passwd-L" "$TESTDIR/bbrun/etc/passwd"
+}
+
+@test "cp: a symlink source is copied as the link unless -L, both ways (docker cp)" {
+    import_run_image
+    run_strata run --name ln busybox sh -c 'echo hi >/t; ln -s /t /l; ln -s /gone /dangling'
+    run_strata cp ln:/l "$TESTDIR/l"
+    [ "$(readlink "$TESTDIR/l")" = /t ]
+    run_strata cp ln:/dangling "$TESTDIR/dangling"
+    [ "$(readlink "$TESTDIR/dangling")" = /gone ]
+    run_strata cp -L ln:/l "$TESTDIR/lL"
+    [ ! -L "$TESTDIR/lL" ] && [ "$(cat "$TESTDIR/lL")" = hi ]
+    echo host >"$TESTDIR/h"
+    ln -s "$TESTDIR/h" "$TESTDIR/hl"
+    run_strata cp "$TESTDIR/hl" ln:/hl
+    run_strata cp -L "$TESTDIR/hl" ln:/hlL
+    run_strata cp ln:/hl "$TESTDIR/hl-back"
+    [ "$(readlink "$TESTDIR/hl-back")" = "$TESTDIR/h" ]
+    run_strata cp ln:/hlL "$TESTDIR/hlL-back"
+    [ "$(cat "$TESTDIR/hlL-back")" = host ]
 }
 
 @test "rename: unique names, Docker's rules" {

@@ -282,11 +282,15 @@ cp_container() {
     local canary
     canary=$(canary_listing)
     mkdir "$TESTDIR/out"
-    # the target of a link resolves in the container: there is no such file there
-    run_strata 1 cp cpc:/absfile "$TESTDIR/out/leak"
+    # a link comes out as the link itself (docker cp): its target is never read
+    run_strata cp cpc:/absfile "$TESTDIR/out/leak"
+    [ "$(readlink "$TESTDIR/out/leak")" = "$CANARY/file" ]
+    rm "$TESTDIR/out/leak"
+    # followed (-L, or a path through it), the target resolves in the container: no such file
+    run_strata 1 cp -L cpc:/absfile "$TESTDIR/out/leak"
     one_error_line 'Could not find the file /absfile in container cpc'
     run_strata 1 cp cpc:/abs/file "$TESTDIR/out/leak"
-    [ ! -e "$TESTDIR/out/leak" ]
+    [ ! -e "$TESTDIR/out/leak" ] && [ ! -L "$TESTDIR/out/leak" ]
     # a tree: its links come out as links, untouched, nothing is followed on the host
     run_strata cp cpc:/d "$TESTDIR/out/d"
     [ "$(readlink "$TESTDIR/out/d/up")" = /../../../host ]
