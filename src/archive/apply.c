@@ -205,8 +205,14 @@ static int write_data(struct apply_ctx *c, const struct entry *en, int fd, struc
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r < ARCHIVE_WARN) {
-                        la_error(c, err);
-                        return st_error_wrap(err, "layer entry '%s'", en->name);
+                        /* the transport under the tar failed (a network error): that is the
+                         * error, not this entry, which only happened to be read then; the
+                         * content's own errors (corrupt, too big) still name the entry */
+                        bool below = c->tar->err != NULL;
+                        int k = la_error(c, err);
+                        bool transport = below && k != ST_E_PARSE && k != ST_E_TOO_BIG &&
+                                         k != ST_E_DIGEST_MISMATCH && k != -ENOMEM;
+                        return transport ? k : st_error_wrap(err, "layer entry '%s'", en->name);
                 }
                 if (off < 0 || (uint64_t)off + len > (uint64_t)size)
                         return st_error_set(err, ST_E_PARSE,
