@@ -186,7 +186,7 @@ start_flaky_proxy() {
 # (e.g. 'GET /v2/x/blobs/').
 registry_requests() {
     sleep 0.2 # the registry logs a request after answering it
-    grep -E '"[A-Z]+ /v2/' "$REGISTRY_LOG" | grep -cE "$1" || true
+    grep -aE '"[A-Z]+ /v2/' "$REGISTRY_LOG" | grep -acE "$1" || true
 }
 
 stop_registry() {
