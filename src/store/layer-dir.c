@@ -52,10 +52,22 @@ static int write_blob(int dirfd, int blob_fd, enum compress_type type, int level
         return r;
 }
 
+#define REMOVE_LATER_MIN (64 * 1024 * 1024) /* below, a removal is quick enough to wait for */
+
 /* Move DIR to STAGING/diff and commit it as the layer RES->chain_id. */
 static int move_and_commit(struct store *s, const char *dir, const char *parent,
                            struct store_layer_result *res, struct st_error **err)
 {
+        _cleanup_store_layer_ struct store_layer *have = NULL;
+        if (store_layer_get(s, res->chain_id, &have, NULL) >= 0) {
+                /* stored already (a --no-cache rebuild, an identical step): no tree digest to
+                 * compute, and a big copy goes away without the caller waiting for it */
+                if (res->size >= REMOVE_LATER_MIN)
+                        store_remove_later(s, dir);
+                else
+                        (void)rm_rf_at(AT_FDCWD, dir);
+                return 0;
+        }
         _cleanup_free_ char *staging = NULL;
         int r = store_tmp_mkdir(s, "layer", &staging, err);
         if (r < 0)

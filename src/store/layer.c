@@ -110,7 +110,7 @@ int store_layer_commit(struct store *s, const char *staging, const struct store_
                 if (errno != EEXIST && errno != ENOTEMPTY)
                         return st_error_set_errno(err, -errno, "store layer %s", l->chain_id);
                 /* another process (or an earlier run) committed it: keep that one */
-                (void)rm_rf_at(AT_FDCWD, staging);
+                store_remove_later(s, staging);
         } else {
                 int r = fsync_dir_at(s->root_fd, "layers");
                 if (r < 0)

@@ -55,6 +55,14 @@ int db_error(struct store *s, int rc, const char *what, struct st_error **err);
  * from the store), then deleting it. */
 int store_remove_path(struct store *s, const char *abs_path, struct st_error **err);
 
+/* Remove the directory ABS_PATH (a staged copy the store does not need: the same layer was
+ * already there) without waiting: it is moved to a staging dir of its own, tmp/<id>/, which a
+ * detached child process deletes while it holds tmp/<id>.lock. If that child dies, the next
+ * store open removes the rest, like any staging dir of a dead process. Deleting a big tree can
+ * take minutes where every freed block is discarded at once (ext4 mounted with `discard`, as
+ * here). Falls back to removing it at once. */
+void store_remove_later(struct store *s, const char *abs_path);
+
 /* gc's sweep of stale partial downloads (partial.c). */
 int store_partial_gc(struct store *s, struct store_gc_stats *stats);
 

@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "basic/fileio.h"
@@ -241,6 +245,60 @@ int store_tmp_mkdir(struct store *s, const char *prefix, char **ret_path, struct
                 return st_error_set_errno(err, -errno, "create '%s'", p);
         *ret_path = TAKE_PTR(p);
         return 0;
+}
+
+/* In the grandchild: nothing but the removal, at the lowest CPU and I/O priority. */
+_noreturn_ static void remove_in_child(int lock_fd, const char *dir, const char *lock)
+{
+        /* stdio to /dev/null: a reader of our caller's output must not wait for us */
+        int null = open("/dev/null", O_RDWR);
+        int lock_copy = fcntl(lock_fd, F_DUPFD, 10); /* above 0-3 whatever null got */
+        if (null < 0 || lock_copy < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+            dup2(null, 2) < 0 || dup2(lock_copy, 3) < 0)
+                _exit(1);
+        (void)close_range(4, ~0U, 0); /* the store lock and the database are not ours */
+        (void)prctl(PR_SET_NAME, "strata-rm");
+        (void)setpriority(PRIO_PROCESS, 0, 19);
+        (void)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 3 << 13 /* IDLE class */);
+        (void)rm_rf_at(AT_FDCWD, dir);
+        (void)unlink(lock);
+        _exit(0);
+}
+
+void store_remove_later(struct store *s, const char *abs_path)
+{
+        char id[17];
+        if (random_hex(id, 8) < 0) {
+                (void)rm_rf_at(AT_FDCWD, abs_path);
+                return;
+        }
+        _cleanup_free_ char *lock = xasprintf("%s/tmp/%s.lock", s->root, id);
+        _cleanup_free_ char *dir = xasprintf("%s/tmp/%s", s->root, id);
+        _cleanup_free_ char *dst = xasprintf("%s/x", dir);
+        _cleanup_close_ int lfd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (lfd < 0 || flock(lfd, LOCK_EX) < 0 || mkdir(dir, 0700) < 0 ||
+            rename(abs_path, dst) < 0) {
+                (void)rmdir(dir);
+                (void)unlink(lock);
+                (void)rm_rf_at(AT_FDCWD, abs_path);
+                return;
+        }
+        /* fork, setsid, fork: the grandchild is nobody's child to wait for, and not killed with
+         * our terminal's process group */
+        pid_t pid = fork();
+        if (pid == 0) {
+                if (setsid() < 0 || fork() != 0)
+                        _exit(0);
+                remove_in_child(lfd, dir, lock);
+        }
+        if (pid < 0) {
+                (void)rm_rf_at(AT_FDCWD, dir);
+                (void)unlink(lock);
+                return;
+        }
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
 }
 
 int store_remove_path(struct store *s, const char *abs_path, struct st_error **err)
