@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <pthread.h>
+#include <string.h>
 
 #include "basic/util.h"
 #include "store/store-internal.h"
@@ -134,12 +136,104 @@ int db_exec(struct store *s, const char *sql, struct st_error **err)
         return 0;
 }
 
+#define STMT_CACHE 64
+
+struct db_stmt {
+        char *sql;
+        sqlite3_stmt *st;
+        bool in_use;
+};
+
+/* The open stores, to find a statement's cache from the statement alone (its connection). */
+static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store **stores;
+static size_t n_stores;
+
+static void stores_add(struct store *s)
+{
+        pthread_mutex_lock(&stores_lock);
+        stores = xrealloc(stores, (n_stores + 1) * sizeof(*stores));
+        stores[n_stores++] = s;
+        pthread_mutex_unlock(&stores_lock);
+}
+
+static void stores_remove(struct store *s)
+{
+        pthread_mutex_lock(&stores_lock);
+        for (size_t i = 0; i < n_stores; i++)
+                if (stores[i] == s) {
+                        stores[i] = stores[--n_stores];
+                        break;
+                }
+        if (n_stores == 0) {
+                free(stores);
+                stores = NULL;
+        }
+        pthread_mutex_unlock(&stores_lock);
+}
+
+static struct store *store_of(sqlite3 *db)
+{
+        struct store *s = NULL;
+        pthread_mutex_lock(&stores_lock);
+        for (size_t i = 0; i < n_stores && !s; i++)
+                if (stores[i]->db == db)
+                        s = stores[i];
+        pthread_mutex_unlock(&stores_lock);
+        return s;
+}
+
 int db_prepare(struct store *s, const char *sql, sqlite3_stmt **ret, struct st_error **err)
 {
-        int rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
+        for (size_t i = 0; i < s->n_stmts; i++) {
+                struct db_stmt *c = &s->stmts[i];
+                if (!c->in_use && streq(c->sql, sql)) {
+                        c->in_use = true;
+                        *ret = c->st;
+                        return 0;
+                }
+        }
+        int rc = sqlite3_prepare_v3(
+                s->db, sql, -1, s->n_stmts < STMT_CACHE ? SQLITE_PREPARE_PERSISTENT : 0, ret, NULL);
         if (rc != SQLITE_OK)
                 return db_error(s, rc, "prepare", err);
+        if (s->n_stmts < STMT_CACHE) {
+                if (!s->stmts)
+                        s->stmts = xcalloc(STMT_CACHE, sizeof(*s->stmts));
+                s->stmts[s->n_stmts++] = (struct db_stmt){ xstrdup(sql), *ret, true };
+        }
         return 0;
+}
+
+void db_stmt_release(sqlite3_stmt *st)
+{
+        struct store *s = store_of(sqlite3_db_handle(st));
+        for (size_t i = 0; s && i < s->n_stmts; i++) {
+                struct db_stmt *c = &s->stmts[i];
+                if (c->st == st) {
+                        (void)sqlite3_reset(st);
+                        (void)sqlite3_clear_bindings(st);
+                        c->in_use = false;
+                        return;
+                }
+        }
+        sqlite3_finalize(st);
+}
+
+void db_close(struct store *s)
+{
+        if (!s->db)
+                return;
+        stores_remove(s);
+        for (size_t i = 0; i < s->n_stmts; i++) {
+                sqlite3_finalize(s->stmts[i].st);
+                free(s->stmts[i].sql);
+        }
+        free(s->stmts);
+        s->stmts = NULL;
+        s->n_stmts = 0;
+        sqlite3_close_v2(s->db);
+        s->db = NULL;
 }
 
 int db_step_done(struct store *s, sqlite3_stmt *st, struct st_error **err)
@@ -240,6 +334,7 @@ int db_open(struct store *s, struct st_error **err)
                                  NULL);
         if (rc != SQLITE_OK)
                 return db_error(s, rc, "open", err);
+        stores_add(s);
         sqlite3_busy_timeout(s->db, 60000);
         /* Keep the WAL between processes: the last close neither checkpoints (two fsyncs and
          * a rewrite of the pages per command) nor deletes it. But the first connection of a

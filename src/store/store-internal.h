@@ -13,15 +13,27 @@ struct store {
         int lock_mode;  /* 0 none, LOCK_SH, LOCK_EX */
         char *tmp_path; /* this process's staging dir, or NULL */
         int tmp_lock_fd;
+        struct db_stmt *stmts; /* prepared statements kept for reuse (db_prepare) */
+        size_t n_stmts;
 };
 
-DEFINE_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize)
-#define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)
+/* Give back a statement from db_prepare: a cached one is reset for the next db_prepare of
+ * its SQL, any other finalized. */
+void db_stmt_release(sqlite3_stmt *st);
+
+DEFINE_CLEANUP_FUNC(sqlite3_stmt *, db_stmt_release)
+#define _cleanup_stmt_ _cleanup_(db_stmt_releasep)
 
 /* Open and migrate the database at ROOT/strata.db. */
 int db_open(struct store *s, struct st_error **err);
 
-/* Prepare SQL on S's connection; ST_E_CORRUPT-ish errors carry sqlite's message. */
+/* Finalize S's cached statements and close its connection. */
+void db_close(struct store *s);
+
+/* Prepare SQL on S's connection; ST_E_CORRUPT-ish errors carry sqlite's message. The
+ * statement is released with db_stmt_release (_cleanup_stmt_): statements are cached per
+ * connection by their SQL text, so the next db_prepare of the same SQL costs no parsing
+ * (~10 µs each, ~120 per cached rebuild). */
 int db_prepare(struct store *s, const char *sql, sqlite3_stmt **ret, struct st_error **err);
 
 /* Execute SQL with no results. */

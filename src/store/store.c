@@ -144,8 +144,7 @@ struct store *store_close(struct store *s)
                 (void)unlink(lock);
         }
         safe_close(s->tmp_lock_fd);
-        if (s->db)
-                sqlite3_close_v2(s->db);
+        db_close(s);
         safe_close(s->lock_fd);
         safe_close(s->root_fd);
         free(s->tmp_path);
