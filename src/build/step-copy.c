@@ -407,15 +407,70 @@ static int copy_all(struct copy_step *cs, struct builder *b, int root, struct st
         return r;
 }
 
+/* Whether no layer of ST has the first component of PATH (relative to WORKDIR when not
+ * absolute): no entry, no whiteout. Then everything a copy to PATH writes lands below a
+ * directory the stage does not have yet. */
+static bool first_component_new(struct builder *b, const struct build_state *st, const char *wd,
+                                const char *path)
+{
+        const char *p = path[0] == '/' || !wd ? path : wd;
+        p += strspn(p, "/");
+        size_t n = strcspn(p, "/");
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                return false;
+        _cleanup_free_ char *name = xstrndup(p, n);
+        for (size_t i = 0; i < st->n_layers; i++) {
+                _cleanup_free_ char *d = store_layer_diff_path(b->s, st->layers[i].chain_id);
+                struct stat sb;
+                _cleanup_free_ char *q = xasprintf("%s/%s", d, name);
+                if (lstat(q, &sb) == 0 || errno != ENOENT)
+                        return false;
+        }
+        return true;
+}
+
+/* Whether the copy can write straight into an empty upper dir, without an overlay of the
+ * stage: its dest (and WORKDIR, which is created) start with a directory no layer has, so
+ * the stage's files cannot change where or how anything lands. Creating 20,000 files through
+ * overlayfs took ~1.7x as long as in a plain dir here. */
+static bool copy_is_direct(struct builder *b, const struct build_state *st,
+                           const struct copy_step *cs)
+{
+        if (cs->link)
+                return true;
+        const char *wd = cs->req.workdir;
+        bool wd_root = !wd || !wd[strspn(wd, "/")];
+        return (wd_root || first_component_new(b, st, NULL, wd)) &&
+               first_component_new(b, st, wd_root ? NULL : wd, cs->req.dest);
+}
+
+/* A staging dir with an empty upper/ for a direct copy (build_unmount_state cleans it up as
+ * it does a mounted one). */
+static int direct_dir(struct builder *b, char **ret_dir, struct st_error **err)
+{
+        _cleanup_free_ char *dir = NULL;
+        int r = store_tmp_mkdir(b->s, "build", &dir, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
+        if (mkdir(upper, 0755) < 0) {
+                r = st_error_set_errno(err, -errno, "create '%s'", upper);
+                (void)rm_rf_at(AT_FDCWD, dir);
+                return r;
+        }
+        *ret_dir = TAKE_PTR(dir);
+        return 0;
+}
+
 static int copy_and_commit(struct builder *b, struct build_state *st, struct copy_step *cs,
                            struct st_error **err)
 {
         _cleanup_free_ char *dir = NULL;
-        struct build_state empty = { 0 };
-        int r = build_mount_state(b, cs->link ? &empty : st, &dir, err);
+        bool direct = copy_is_direct(b, st, cs);
+        int r = direct ? direct_dir(b, &dir, err) : build_mount_state(b, st, &dir, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *merged = xasprintf("%s/merged", dir);
+        _cleanup_free_ char *merged = xasprintf("%s/%s", dir, direct ? "upper" : "merged");
         _cleanup_close_ int root = open(merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (root < 0)
                 r = st_error_set_errno(err, -errno, "open '%s'", merged);

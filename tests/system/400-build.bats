@@ -212,3 +212,37 @@ gone'
     [ "$(grep -c CACHED <<<"$output")" = 0 ]
     run_strata system check
 }
+
+@test "build: COPY into a dir no layer has is written without the overlay; a deleted dir stays deleted" {
+    import_build_base
+    echo new >"$CTX/a"
+    mkdir -p "$CTX/tree/sub" && echo x >"$CTX/tree/sub/x"
+    cat >"$CTX/Dockerfile" <<'EOF2'
+FROM busybox
+RUN mkdir /gone && echo old >/gone/old
+RUN rm -rf /gone
+COPY a /gone/
+COPY tree /fresh/tree
+WORKDIR /wd/deeper
+COPY a rel/
+EOF2
+    run_strata build -q -t direct "$CTX"
+    # the dir deleted by a lower layer (a whiteout) is opaque again: only the copy is in it
+    run_strata run --rm direct sh -c 'ls /gone; cat /fresh/tree/sub/x /wd/deeper/rel/a'
+    expect_output "a
+x
+new"
+    # the direct copies wrote what the overlay would have: the new dirs and files only
+    run tar -tf "$(layer_tar direct 5)"
+    expect_output "fresh/
+fresh/tree/
+fresh/tree/sub/
+fresh/tree/sub/x"
+    run tar -tf "$(layer_tar direct 6)"
+    expect_output "wd/
+wd/deeper/
+wd/deeper/rel/
+wd/deeper/rel/a"
+    run_strata system check
+    expect_output_match 'the store is clean'
+}

@@ -38,15 +38,6 @@ start_http() {
     wait_http "$scheme://$HTTP/"
 }
 
-# layer_tar IMAGE N : the path of IMAGE's Nth layer (1-based; -1 the top) from `strata save`.
-layer_tar() {
-    "$STRATA" save "$1" >"$TESTDIR/save.tar"
-    rm -rf "$TESTDIR/save" && mkdir "$TESTDIR/save"
-    tar -C "$TESTDIR/save" -xf "$TESTDIR/save.tar"
-    python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))[0]["Layers"]; print(sys.argv[2] + "/" + l[int(sys.argv[3]) - (int(sys.argv[3]) > 0)])' \
-        "$TESTDIR/save/manifest.json" "$TESTDIR/save" "$2"
-}
-
 # top_layer_list IMAGE : "MODE UID/GID NAME" of the top layer's entries, one a line.
 top_layer_list() {
     tar -tvf "$(layer_tar "$1" -1)" | awk '{print $1, $2, $6}'

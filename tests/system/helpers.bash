@@ -238,3 +238,12 @@ cleanup_containers() {
     grep -o "$STRATA_ROOT/[^ ]*" /proc/mounts 2>/dev/null | xargs -r umount -l 2>/dev/null
     return 0
 }
+
+# layer_tar IMAGE N : the path of IMAGE's Nth layer (1-based; -1 the top) from `strata save`.
+layer_tar() {
+    "$STRATA" save "$1" >"$TESTDIR/save.tar"
+    rm -rf "$TESTDIR/save" && mkdir "$TESTDIR/save"
+    tar -C "$TESTDIR/save" -xf "$TESTDIR/save.tar"
+    python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))[0]["Layers"]; print(sys.argv[2] + "/" + l[int(sys.argv[3]) - (int(sys.argv[3]) > 0)])' \
+        "$TESTDIR/save/manifest.json" "$TESTDIR/save" "$2"
+}
