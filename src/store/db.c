@@ -226,7 +226,8 @@ void db_close(struct store *s)
                 return;
         stores_remove(s);
         for (size_t i = 0; i < s->n_stmts; i++) {
-                sqlite3_finalize(s->stmts[i].st);
+                if (!s->stmts[i].in_use) /* one still held is finalized when released */
+                        sqlite3_finalize(s->stmts[i].st);
                 free(s->stmts[i].sql);
         }
         free(s->stmts);
