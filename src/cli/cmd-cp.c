@@ -13,10 +13,14 @@
 #include <unistd.h>
 
 #include "archive/archive.h"
+#include "basic/fileio.h"
+#include "basic/stream.h"
 #include "basic/util.h"
 #include "build/copy.h"
 #include "cli/cli.h"
+#include "compress/compress.h"
 #include "runtime/container.h"
+#include "store/store.h"
 
 struct cp_args {
         bool archive, follow;
@@ -243,6 +247,70 @@ static char *host_abs(const char *dest)
         return xasprintf("%s/%s", cwd, dest);
 }
 
+/* `cp CONTAINER:SRC -`: SRC copied (owners kept) into an empty staging dir as NAME, which is
+ * then written to stdout as a tar whose top entry is NAME, as docker cp does. */
+static int cp_to_stream(struct cli *c, const char *rootfs, const char *ctr, const char *cpath,
+                        const struct cp_args *a, struct st_error **err)
+{
+        if (isatty(STDOUT_FILENO))
+                return st_error_set(err, -EINVAL, "refusing to write a tar archive to a terminal");
+        struct cp_side src = { .root = -1 };
+        _cleanup_free_ char *tmp = NULL;
+        int r = container_source(rootfs, cpath, ctr, follow_source(cpath, a->follow), &src, err);
+        if (r >= 0)
+                r = store_tmp_mkdir(c->store, "cp", &tmp, err);
+        _cleanup_close_ int troot = tmp ? open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (r >= 0 && troot < 0)
+                r = st_error_set_errno(err, -errno, "open '%s'", tmp);
+        if (r >= 0) {
+                _cleanup_free_ char *dest = xasprintf("/%s", streq(src.name, "/") ? "." : src.name);
+                src.contents = src.contents || streq(src.name, "/");
+                r = cp_run(&src, troot, dest, true, err);
+        }
+        if (r >= 0) {
+                struct st_writer *w = st_fd_writer_new(STDOUT_FILENO);
+                r = archive_layer_write(troot, w, NULL, err);
+                st_writer_free(w);
+        }
+        cp_side_release(&src);
+        if (tmp)
+                (void)rm_rf_at(AT_FDCWD, tmp);
+        return r;
+}
+
+/* `cp - CONTAINER:DEST`: a tar (plain, gzip or zstd) from stdin extracted into a staging dir,
+ * whose contents are then copied into DEST, which must be a directory, owners kept. */
+static int cp_from_stream(struct cli *c, int croot, const char *dest, struct st_error **err)
+{
+        if (path_kind(croot, dest, true) != 1)
+                return st_error_set(err, -ENOTDIR, "destination \"%s\" must be a directory", dest);
+        _cleanup_free_ char *tmp = NULL;
+        int r = store_tmp_mkdir(c->store, "cp", &tmp, err);
+        if (r < 0)
+                return r;
+        struct cp_side src = { .root = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+                               .source = xstrdup("/"),
+                               .name = xstrdup("/"),
+                               .dir = true,
+                               .contents = true };
+        if (src.root < 0)
+                r = st_error_set_errno(err, -errno, "open '%s'", tmp);
+        struct st_reader *in = st_fd_reader_new(STDIN_FILENO), *plain = NULL;
+        if (r >= 0)
+                r = decompress_reader_new(in, store_max_layer_bytes(), &plain, err);
+        if (r >= 0) {
+                struct archive_apply_opts o = { .no_whiteouts = true, .keep_root_meta = true };
+                r = archive_layer_apply(plain, src.root, &o, NULL, err);
+        }
+        st_reader_free(plain);
+        st_reader_free(in);
+        if (r >= 0)
+                r = cp_run(&src, croot, dest, true, err);
+        cp_side_release(&src);
+        (void)rm_rf_at(AT_FDCWD, tmp);
+        return r;
+}
+
 static int cp_container(struct cli *c, const char *ctr, const char *cpath, const char *host,
                         bool out, const struct cp_args *a)
 {
@@ -259,7 +327,13 @@ static int cp_container(struct cli *c, const char *ctr, const char *cpath, const
                 return cli_fail(err);
         struct cp_side src = { .root = -1 };
         int r;
-        if (out) {
+        if (out && streq(host, "-")) {
+                r = cp_to_stream(c, fs.path, ctr, cpath, a, &err);
+        } else if (!out && streq(host, "-")) {
+                _cleanup_close_ int croot = open(fs.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                r = croot < 0 ? st_error_set_errno(&err, -errno, "open '%s'", fs.path)
+                              : cp_from_stream(c, croot, *cpath ? cpath : "/", &err);
+        } else if (out) {
                 _cleanup_close_ int hroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 _cleanup_free_ char *dest = host_abs(host);
                 r = container_source(fs.path, cpath, ctr, follow_source(cpath, a->follow), &src,
@@ -301,8 +375,6 @@ int verb_cp(struct cli *c, int argc, char **argv)
         if (from == to)
                 return cli_usage_error("cp", from ? "copying between containers is not supported"
                                                   : "must specify at least one container source");
-        if (streq(from ? dst_path : src_path, "-"))
-                return cli_usage_error("cp", "copying a tar stream ('-') is not supported yet");
         if (from)
                 return cp_container(c, src_ctr, src_path, dst_path, true, &a);
         return cp_container(c, dst_ctr, dst_path, src_path, false, &a);

@@ -186,6 +186,37 @@ from-run"
     cmp "$TESTDIR/passwd-L" "$TESTDIR/bbrun/etc/passwd"
 }
 
+@test "cp with '-': a tar to stdout, a tar (plain or gzip) from stdin into a directory" {
+    import_run_image
+    run_strata run --name tarc busybox sh -c 'mkdir -p /data/sub && echo one >/data/sub/f && chown 5:6 /data/sub/f && echo top >/top'
+    "$STRATA" cp tarc:/data - >"$TESTDIR/out.tar"
+    run tar -tvf "$TESTDIR/out.tar"
+    expect_output_match 'data/sub/f'
+    expect_output_match ' 5/6 .* data/sub/f'
+    [ "$(tar -xOf "$TESTDIR/out.tar" data/sub/f)" = one ]
+    "$STRATA" cp tarc:/top - >"$TESTDIR/top.tar"
+    [ "$(tar -tf "$TESTDIR/top.tar")" = top ]
+    mkdir -p "$TESTDIR/in/d"
+    echo two >"$TESTDIR/in/d/g"
+    tar -C "$TESTDIR/in" --owner=7 --group=8 --numeric-owner -czf - d | "$STRATA" cp - tarc:/data
+    run_strata start -a tarc
+    run_strata cp tarc:/data/d/g "$TESTDIR/g"
+    [ "$(cat "$TESTDIR/g")" = two ]
+    "$STRATA" cp tarc:/data/d - | tar -tvf - | grep -q ' 7/8 .* d/g'
+    # the destination must be a directory; a hostile tar writes nothing anywhere
+    run bash -c "tar -C '$TESTDIR/in' -cf - d | '$STRATA' cp - tarc:/top"
+    [ "$status" = 1 ]
+    [[ "$output" == *'destination "/top" must be a directory'* ]]
+    python3 -c 'import tarfile,io,sys
+t=tarfile.open(fileobj=sys.stdout.buffer, mode="w|")
+i=tarfile.TarInfo("../../escaped"); d=b"x"; i.size=len(d); t.addfile(i, io.BytesIO(d)); t.close()' >"$TESTDIR/evil.tar"
+    run bash -c "'$STRATA' cp - tarc:/data <'$TESTDIR/evil.tar'"
+    [ "$status" = 1 ]
+    [[ "$output" == *"escapes the layer root"* ]]
+    [ ! -e "$TESTDIR/escaped" ] && [ ! -e /escaped ]
+    run_strata 1 cp tarc:/data/d/escaped "$TESTDIR/x"
+}
+
 @test "cp: a symlink source is copied as the link unless -L, both ways (docker cp)" {
     import_run_image
     run_strata run --name ln busybox sh -c 'echo hi >/t; ln -s /t /l; ln -s /gone /dangling'
