@@ -70,7 +70,7 @@ static const struct cli_verb verbs[] = {
         { "rename", verb_rename, "strata rename CONTAINER NEW_NAME", "Rename a container" },
         { "container", verb_container, "strata container COMMAND",
           "Manage containers (ls, run, create, start, stop, kill, restart, wait, rm, logs,"
-          " inspect, exec, diff, commit, export, cp, rename)" },
+          " inspect, exec, diff, commit, export, cp, rename, prune)" },
         { "pull", verb_pull, "strata pull [OPTIONS] NAME[:TAG|@DIGEST]",
           "Download an image from a registry" },
         { "push", verb_push, "strata push [OPTIONS] NAME[:TAG]", "Upload an image to a registry" },
