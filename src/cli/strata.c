@@ -132,6 +132,25 @@ int cli_store(struct cli *c)
         return 0;
 }
 
+/* The flags of OPTS under "Options:", a short form where SHORTS has it: the list `--help`
+ * prints after the usage. */
+static void print_flags(const char *shorts, const struct option *opts)
+{
+        printf("\nOptions:\n");
+        for (const struct option *o = opts; o->name; o++) {
+                if (streq(o->name, "help"))
+                        continue;
+                bool short_form = o->val > ' ' && o->val < 127 && strchr(shorts, o->val);
+                char sf[8] = "    ";
+                if (short_form)
+                        snprintf(sf, sizeof(sf), "-%c, ", o->val);
+                printf("  %s--%s%s\n", sf, o->name,
+                       o->has_arg == required_argument   ? " VALUE"
+                       : o->has_arg == optional_argument ? "[=VALUE]"
+                                                         : "");
+        }
+}
+
 int cli_parse_flags(const char *verb, int argc, char **argv, const char *shorts,
                     const struct option *opts, cli_flag_fn f, void *u, int min_args, int *ret_exit)
 {
@@ -139,6 +158,7 @@ int cli_parse_flags(const char *verb, int argc, char **argv, const char *shorts,
         while ((o = getopt_long(argc, argv, shorts, opts, NULL)) >= 0) {
                 if (o == 'H') {
                         *ret_exit = cli_help(verb);
+                        print_flags(shorts, opts);
                         return -1;
                 }
                 if (o == '?' || f(o, optarg, u) < 0) {
