@@ -122,9 +122,13 @@ static bool parse_run_flags(const char *verb, int argc, char **argv, struct run_
                 for (size_t i = 0; i < ELEMENTSOF(run_flags) && !f; i++)
                         if (run_flags[i].val == o)
                                 f = &run_flags[i];
-                if (o == 0x1ff || !f) {
-                        *ret_exit = o == 0x1ff ? cli_help(verb)
-                                               : cli_usage_error(verb, "invalid option");
+                if (o == 0x1ff) {
+                        *ret_exit = cli_help(verb);
+                        cli_print_flags(shorts, opts);
+                        return false;
+                }
+                if (!f) {
+                        *ret_exit = cli_usage_error(verb, "invalid option");
                         return false;
                 }
                 flag_apply(f, a, optarg);

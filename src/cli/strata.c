@@ -132,9 +132,7 @@ int cli_store(struct cli *c)
         return 0;
 }
 
-/* The flags of OPTS under "Options:", a short form where SHORTS has it: the list `--help`
- * prints after the usage. */
-static void print_flags(const char *shorts, const struct option *opts)
+void cli_print_flags(const char *shorts, const struct option *opts)
 {
         printf("\nOptions:\n");
         for (const struct option *o = opts; o->name; o++) {
@@ -158,7 +156,7 @@ int cli_parse_flags(const char *verb, int argc, char **argv, const char *shorts,
         while ((o = getopt_long(argc, argv, shorts, opts, NULL)) >= 0) {
                 if (o == 'H') {
                         *ret_exit = cli_help(verb);
-                        print_flags(shorts, opts);
+                        cli_print_flags(shorts, opts);
                         return -1;
                 }
                 if (o == '?' || f(o, optarg, u) < 0) {
