@@ -192,13 +192,14 @@ static int failed(const char *verb, const char *log, int status, struct st_error
         return st_error_set(err, code, "OCI runtime %s failed (exit status %d)", verb, status);
 }
 
-int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_create *c,
-                       struct st_error **err)
+/* The argv of `runtime VERB [--detach] --bundle … --pid-file … [--console-socket …] ID` for C,
+ * its log truncated first; caller frees. */
+static char **create_argv(const struct runtime_oci *rt, const struct runtime_oci_create *c,
+                          const char *verb, bool detach)
 {
         (void)truncate(c->log, 0);
-        const char *verb = c->start ? "run" : "create";
-        _cleanup_strv_ char **argv = base_argv(rt, c->log, verb);
-        if (c->start)
+        char **argv = base_argv(rt, c->log, verb);
+        if (detach)
                 strv_push(&argv, "--detach");
         strv_push(&argv, "--bundle");
         strv_push(&argv, c->bundle);
@@ -209,6 +210,14 @@ int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_cr
                 strv_push(&argv, c->console_socket);
         }
         strv_push(&argv, c->id);
+        return argv;
+}
+
+int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_create *c,
+                       struct st_error **err)
+{
+        const char *verb = c->start ? "run" : "create";
+        _cleanup_strv_ char **argv = create_argv(rt, c, verb, c->start);
         int status = 0;
         int r = spawn_wait(rt, argv, c->stdio, &status);
         if (r < 0)
@@ -221,13 +230,7 @@ int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_cr
 int runtime_oci_run_spawn(const struct runtime_oci *rt, const struct runtime_oci_create *c,
                           pid_t *ret_pid, struct st_error **err)
 {
-        (void)truncate(c->log, 0);
-        _cleanup_strv_ char **argv = base_argv(rt, c->log, "run");
-        strv_push(&argv, "--bundle");
-        strv_push(&argv, c->bundle);
-        strv_push(&argv, "--pid-file");
-        strv_push(&argv, c->pid_file);
-        strv_push(&argv, c->id);
+        _cleanup_strv_ char **argv = create_argv(rt, c, "run", false);
         int r = spawn(rt, argv, c->stdio, ret_pid);
         if (r < 0)
                 return st_error_set_errno(err, r, "run '%s'", rt->path);
