@@ -6,6 +6,7 @@
 
 #include "basic/fileio.h"
 #include "basic/util.h"
+#include "store/store-internal.h"
 #include "store/store.h"
 #include "tap.h"
 
@@ -241,4 +242,31 @@ TEST(gc_removes_orphan_container_dirs)
         struct store_gc_stats gc;
         ASSERT_OK_E(store_gc(s, &gc, &e), e);
         ASSERT_TRUE(access(orphan, F_OK) < 0);
+}
+
+TEST(statement_cache)
+{
+        _cleanup_free_ char *root = xasprintf("%s/stmts", tap_tmpdir);
+        _cleanup_error_ struct st_error *e = NULL;
+        _cleanup_store_ struct store *s = NULL;
+        ASSERT_OK_E(store_open(root, &s, &e), e);
+        const char *sql = "SELECT ?1 + 1";
+        sqlite3_stmt *a = NULL, *b = NULL, *c = NULL;
+        ASSERT_OK_E(db_prepare(s, sql, &a, &e), e);
+        ASSERT_OK_E(db_prepare(s, sql, &b, &e), e); /* a is in use: another statement */
+        ASSERT_TRUE(a != b);
+        sqlite3_bind_int(a, 1, 41);
+        ASSERT_EQ(sqlite3_step(a), SQLITE_ROW);
+        ASSERT_EQ(sqlite3_column_int(a, 0), 42);
+        db_stmt_release(a); /* reset, bindings cleared, kept */
+        ASSERT_OK_E(db_prepare(s, sql, &c, &e), e);
+        ASSERT_TRUE(c == a);
+        ASSERT_EQ(sqlite3_step(c), SQLITE_ROW);
+        ASSERT_EQ(sqlite3_column_type(c, 0), SQLITE_NULL); /* NULL + 1: the old binding is gone */
+        db_stmt_release(c);
+        db_stmt_release(b);
+        /* a statement still held when the store closes is finalized when released */
+        ASSERT_OK_E(db_prepare(s, sql, &a, &e), e);
+        s = store_close(s);
+        db_stmt_release(a);
 }
