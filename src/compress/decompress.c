@@ -227,14 +227,18 @@ static ssize_t gzip_step(struct dreader *d, void *buf, size_t n)
         return (ssize_t)(before - d->z.avail_out);
 }
 
+/* fill() once the buffer is consumed and the input has not ended; 0 or -errno/ST_E_*. */
+static int refill(struct dreader *d)
+{
+        return d->in_pos == d->in_len && !d->eof ? fill(d) : 0;
+}
+
 static ssize_t read_gzip(struct dreader *d, void *buf, size_t n)
 {
         for (;;) {
-                if (d->in_pos == d->in_len && !d->eof) {
-                        int r = fill(d);
-                        if (r < 0)
-                                return r;
-                }
+                int r = refill(d);
+                if (r < 0)
+                        return r;
                 bool no_input = d->in_pos == d->in_len && d->eof;
                 if (d->member_done && no_input)
                         return 0;
@@ -249,11 +253,9 @@ static ssize_t read_gzip(struct dreader *d, void *buf, size_t n)
 static ssize_t read_zstd(struct dreader *d, void *buf, size_t n)
 {
         for (;;) {
-                if (d->in_pos == d->in_len && !d->eof) {
-                        int r = fill(d);
-                        if (r < 0)
-                                return r;
-                }
+                int r = refill(d);
+                if (r < 0)
+                        return r;
                 ZSTD_inBuffer in = { d->in, d->in_len, d->in_pos };
                 ZSTD_outBuffer out = { buf, n, 0 };
                 size_t rc = ZSTD_decompressStream(d->zd, &out, &in);
