@@ -158,10 +158,9 @@ int store_build_cache_use(struct store *s, const struct store_build_use *u, size
         if (n == 0)
                 return 0;
         /* bookkeeping that may be lost on a crash: no sync of its own (WAL keeps it atomic) */
-        int r = db_exec(s, "PRAGMA synchronous=NORMAL", err);
-        if (r >= 0)
-                r = store_transaction(s, use_all, &l, err);
-        (void)db_exec(s, "PRAGMA synchronous=FULL", NULL);
+        db_set_durable(s, false);
+        int r = store_transaction(s, use_all, &l, err);
+        db_set_durable(s, true);
         return r;
 }
 
@@ -266,9 +265,9 @@ int store_stat_cache_put(struct store *s, const struct store_stat_entry *e, size
         if (n == 0)
                 return 0;
         /* one commit per build step, not per file: 20,000 context files were 20,000 fsyncs */
-        (void)db_exec(s, "PRAGMA synchronous=NORMAL", NULL);
+        db_set_durable(s, false);
         struct stat_put p = { e, n };
         int r = store_transaction(s, stat_put_txn, &p, err);
-        (void)db_exec(s, "PRAGMA synchronous=FULL", NULL);
+        db_set_durable(s, true);
         return r;
 }

@@ -255,11 +255,9 @@ int store_container_create(struct store *s, const struct store_container_new *n,
         /* an ephemeral container is not worth the WAL's fsync (and SQLite's fsync of the store
          * dir that comes with a process's first one): ~6 ms of every `run --rm` and RUN step.
          * After a power loss its row may be gone and its dir an orphan that gc removes. */
-        if (n->ephemeral)
-                (void)db_exec(s, "PRAGMA synchronous=NORMAL", NULL);
+        db_set_durable(s, !n->ephemeral);
         r = store_transaction(s, insert_in_txn, &x, err);
-        if (n->ephemeral)
-                (void)db_exec(s, "PRAGMA synchronous=FULL", NULL);
+        db_set_durable(s, true);
         if (r < 0) {
                 _cleanup_free_ char *dir = store_container_dir(s, id);
                 (void)store_remove_path(s, dir, NULL);
@@ -418,12 +416,12 @@ int store_container_update(struct store *s, const struct store_container *c, str
         /* A container's run state means nothing after a power loss (every process is gone and
          * `ps` refreshes it), so its change is not waited for on disk: in WAL mode, synchronous
          * NORMAL still commits atomically and in order, it only skips the fsync. */
-        bool lazy = sqlite3_get_autocommit(s->db);
+        bool lazy = sqlite3_get_autocommit(s->db); /* not inside a caller's transaction */
         if (lazy)
-                (void)sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+                db_set_durable(s, false);
         r = db_step_done(s, st, err);
         if (lazy)
-                (void)sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+                db_set_durable(s, true);
         if (r < 0)
                 return st_error_wrap(err, "record the state of container %.12s", c->id);
         if (sqlite3_changes(s->db) == 0)
@@ -453,9 +451,9 @@ static int delete_rows(struct store *s, void *userdata, struct st_error **err)
 
 int store_container_delete_ephemeral(struct store *s, const char *id, struct st_error **err)
 {
-        (void)db_exec(s, "PRAGMA synchronous=NORMAL", NULL);
+        db_set_durable(s, false);
         int r = store_container_delete(s, id, err);
-        (void)db_exec(s, "PRAGMA synchronous=FULL", NULL);
+        db_set_durable(s, true);
         return r;
 }
 

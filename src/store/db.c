@@ -128,6 +128,12 @@ int db_error(struct store *s, int rc, const char *what, struct st_error **err)
                             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 }
 
+void db_set_durable(struct store *s, bool durable)
+{
+        (void)sqlite3_exec(s->db, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                           NULL, NULL, NULL);
+}
+
 int db_exec(struct store *s, const char *sql, struct st_error **err)
 {
         int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);

@@ -36,6 +36,11 @@ void db_close(struct store *s);
  * (~10 µs each, ~120 per cached rebuild). */
 int db_prepare(struct store *s, const char *sql, sqlite3_stmt **ret, struct st_error **err);
 
+/* Whether S's commits wait for the disk from now on: true is SQLite's synchronous=FULL (the
+ * default), false NORMAL (in WAL mode still atomic and ordered, only not durable across a power
+ * loss), for bookkeeping a crash may lose. */
+void db_set_durable(struct store *s, bool durable);
+
 /* Execute SQL with no results. */
 int db_exec(struct store *s, const char *sql, struct st_error **err);
 
