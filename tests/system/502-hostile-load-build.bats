@@ -252,7 +252,7 @@ EOF
     run_strata 1 build -t full "$CTX"
     # strata's one line: the step's failure (after the kernel's error in the step's output),
     # or, when the disk is still full as the container's state is recorded, the database's
-    echo "${lines[-1]}" | grep -E '^strata: (process "/bin/sh -c cat .*" did not complete successfully: exit code: 1|record the state of container [0-9a-f]{12}: database: .*database or disk is full)$'
+    echo "${lines[-1]}" | grep -E '^strata: (process "/bin/sh -c cat .*" did not complete successfully: exit code: 1|record the state of container [0-9a-f]{12}: database: .*(database or disk is full|No space left on device))$'
 
     run_strata images --format '{{.Repository}}'
     expect_output bb
