@@ -89,6 +89,10 @@ json_t *runtime_host_devices(void);
 /* The capabilities this process holds in its bounding set (bit N = capability N). */
 uint64_t runtime_cap_bounding(void);
 
+/* Whether the running kernel executes x32 system calls (false off x86-64; true when it cannot
+ * be probed safely, under a seccomp filter). */
+bool runtime_kernel_runs_x32(void);
+
 /* process.capabilities (a new reference) with every capability of BOUNDING that strata knows,
  * in the bounding, effective and permitted sets: what --privileged gets. */
 json_t *runtime_caps_all_json(uint64_t bounding);

@@ -336,6 +336,14 @@ int runtime_seccomp_resolve(const json_t *profile, const char *arch, char *const
         return 0;
 }
 
+void runtime_seccomp_drop_arch(json_t *filter, const char *arch)
+{
+        json_t *a = json_object_get(filter, "architectures");
+        for (size_t i = json_array_size(a); i-- > 0;)
+                if (streq_ptr(json_string_value(json_array_get(a, i)), arch))
+                        json_array_remove(a, i);
+}
+
 const char *runtime_seccomp_native_arch(void)
 {
 #if defined(__x86_64__)

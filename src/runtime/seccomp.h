@@ -28,5 +28,8 @@ int runtime_seccomp_parse(const char *text, size_t len, json_t **ret, struct st_
 int runtime_seccomp_resolve(const json_t *profile, const char *arch, char *const *caps,
                             const char *kernel, json_t **ret, struct st_error **err);
 
+/* Remove ARCH ("SCMP_ARCH_X32") from the architectures of FILTER, a resolved linux.seccomp. */
+void runtime_seccomp_drop_arch(json_t *filter, const char *arch);
+
 /* The Go name of the architecture strata was built for ("amd64", "arm64", …; "" if unknown). */
 const char *runtime_seccomp_native_arch(void);

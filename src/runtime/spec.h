@@ -100,6 +100,7 @@ struct runtime_spec_ctx {
         unsigned cgroups;           /* RUNTIME_CGROUP_* controllers that can be used */
         uint64_t cap_bounding;      /* capabilities strata holds (bit N = cap N) */
         const char *kernel;         /* the kernel release (uname -r), for seccomp; may be NULL */
+        bool no_x32;                /* the kernel runs no x32 calls: no SCMP_ARCH_X32 filter */
         const json_t *host_devices; /* with --privileged: the host's devices (linux.devices) */
 };
 

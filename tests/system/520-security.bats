@@ -63,6 +63,22 @@ status_field() {
     [ "$(status_field Seccomp)" = 2 ]
 }
 
+@test "seccomp: the filter names x86, and x32 only on a kernel that runs x32 calls" {
+    skip_if_no_runc
+    [ "$(uname -m)" = x86_64 ] || skip "x86-64 only"
+    import_sec_image
+    # does this kernel run x32 system calls? (getpid with the x32 bit: ENOSYS when disabled)
+    printf '#include <sys/syscall.h>\n#include <unistd.h>\nint main(void) { return syscall(0x40000000L | SYS_getpid) < 0; }\n' >"$TESTDIR/x32.c"
+    cc -o "$TESTDIR/x32" "$TESTDIR/x32.c"
+    local want='["SCMP_ARCH_X86_64","SCMP_ARCH_X86"]'
+    "$TESTDIR/x32" && want='["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"]'
+    run_strata run --name arches sec true
+    local id
+    id=$("$STRATA" inspect -f '{{.Id}}' arches)
+    [ "$(jq -c .linux.seccomp.architectures "$STRATA_ROOT/containers/$id/config.json")" = "$want" ]
+    run_strata rm arches
+}
+
 @test "defaults: masked paths read empty, /proc/sys and friends are read-only" {
     skip_if_no_runc
     import_sec_image
