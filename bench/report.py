@@ -4,7 +4,7 @@ import statistics, sys
 from collections import defaultdict
 
 run = sys.argv[1]
-TOOLS = ["strata", "docker", "podman", "buildah", "skopeo", "runc", "runc-seccomp"]
+TOOLS = ["strata", "strata-l1", "docker", "podman", "buildah", "skopeo", "runc", "runc-seccomp"]
 NAMES = {
     "W1": "W1 cached rebuild, 12 instructions",
     "W2": "W2 cold build `COPY . /src`",
@@ -40,7 +40,8 @@ meta = open(f"{run}/meta").read().splitlines()
 print("# strata benchmark report\n")
 print("\n".join(f"- {m}" for m in meta))
 print("\nMedians over rounds (W1: 5 rebuilds per round); a peer's cell also gives **strata/peer**"
-      " (below 1: strata is faster / smaller). FAIL k/n: k of n rounds failed.\n")
+      " (below 1: strata is faster / smaller); strata-l1 is strata with `--compression-level 1`"
+      " (ISA-L), its cell gives strata-l1/fastest peer. FAIL k/n: k of n rounds failed.\n")
 ws = [w for w in NAMES if any(k[0] == w for k in list(times) + list(notes))]
 used = [t for t in TOOLS if any(k[1] == t for k in list(times) + list(notes) + list(fails))]
 print("| workload | " + " | ".join(used) + " |")
@@ -57,7 +58,11 @@ for w in ws:
         elif v:
             m = statistics.median(v)
             c = fmt(w, m)
-            if t != "strata" and sm is not None and m > 0:
+            peers = [statistics.median(times[w, p]) for p in used
+                     if not p.startswith("strata") and times.get((w, p))]
+            if t == "strata-l1" and peers:
+                c += f" (**{m / min(peers):.2f}** of the fastest peer)"
+            elif not t.startswith("strata") and sm is not None and m > 0:
                 c += f" (**{sm / m:.2f}**)"
             cells.append(c)
         elif (w, t) in notes:

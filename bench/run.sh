@@ -109,7 +109,7 @@ tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$RUN/bb" -cf 
 # base_into TOOL STORE : the base image as bench-busybox in that tool's store
 base_into() {
     case $1 in
-    strata) st "$2" import "$BB" bench-busybox >/dev/null ;;
+    strata | strata-l1) st "$2" import "$BB" bench-busybox >/dev/null ;;
     docker) $DOCKER import "$BB" bench-busybox >/dev/null ;;
     podman) pm "$2" import -q "$BB" bench-busybox >/dev/null ;;
     buildah) podman --root "$RUN/s/$2" --runroot "/run/sbench/$2" --storage-driver overlay import -q "$BB" bench-busybox >/dev/null ;;
@@ -121,6 +121,7 @@ build() {
     shift 4
     case $t in
     strata) st "$s" build -q --network none -t "$tag" "$@" "$ctx" ;;
+    strata-l1) st "$s" build -q --network none --compression-level 1 -t "$tag" "$@" "$ctx" ;;
     docker) $DOCKER build -q --network none -t "$tag" "$@" "$ctx" ;;
     podman) pm "$s" build -q --network none -t "$tag" "$@" "$ctx" ;;
     buildah) bh "$s" bud -q --layers --network none -t "$tag" "$@" "$ctx" ;;
@@ -173,6 +174,9 @@ fi
 # and a salt file that differs per round and tool, so no layer is shared with an earlier build
 cold_build() { # W CONTEXT
     local w=$1 ctx=$2 r t
+    # strata-l1: strata with --compression-level 1 (ISA-L), beside the default level 6
+    local BUILDERS=("${BUILDERS[@]}")
+    has strata && BUILDERS+=(strata-l1)
     for r in $ROUND_LIST; do for t in "${BUILDERS[@]}"; do
         [ $t = docker ] || base_into "$t" "$w-$t-$r"
     done; done
