@@ -169,7 +169,7 @@ static int map_case(struct tmpl_state *s, json_t *arg, enum case_op op, json_t *
                 else
                         m = case_map(c, op == CASE_UPPER);
                 prev = c;
-                r = tbuf_put(s, &b, enc, utf8_encode(k == 0 ? 0xfffd : m, enc));
+                r = tbuf_put(s, &b, enc, tmpl_utf8_encode(k == 0 ? 0xfffd : m, enc));
                 i += MAX(k, (size_t)1);
         }
         if (r < 0) {

@@ -128,7 +128,7 @@ int tmpl_printf(struct tmpl_state *s, struct tbuf *b, const char *format, size_t
                 json_t **args, size_t n);
 
 /* Encode the code point C as UTF-8 into OUT; its length. */
-size_t utf8_encode(uint32_t c, char out[static 4]);
+size_t tmpl_utf8_encode(uint32_t c, char out[static 4]);
 
 /* Decode one UTF-8 sequence of P[0..N) (N > 0) into *ret; its length, or 0 if invalid. */
 size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *ret);

@@ -37,7 +37,7 @@ size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *ret)
         return 0;
 }
 
-size_t utf8_encode(uint32_t c, char out[static 4])
+size_t tmpl_utf8_encode(uint32_t c, char out[static 4])
 {
         if (c < 0x80) {
                 out[0] = (char)c;
@@ -429,7 +429,7 @@ static int put_quoted_rune(struct tmpl_state *s, struct tbuf *b, const struct fm
                 char esc[2] = { '\\', (char)c };
                 r = tbuf_put(s, &t, esc, 2);
         } else if (r >= 0 && is_printable(c))
-                r = tbuf_put(s, &t, enc, utf8_encode(c, enc));
+                r = tbuf_put(s, &t, enc, tmpl_utf8_encode(c, enc));
         else if (r >= 0)
                 r = put_escaped_rune(s, &t, c);
         if (r >= 0)

@@ -313,7 +313,7 @@ static size_t unescape_one(const char *s, char quote, char *out, size_t *ret_n)
         if (len == 0 || !parse_digits(s + 1, len, 16, &c) || c > 0x10ffff ||
             (c >= 0xd800 && c < 0xe000))
                 return 0;
-        *ret_n = utf8_encode(c, out);
+        *ret_n = tmpl_utf8_encode(c, out);
         return (size_t)len + 1;
 }
 
