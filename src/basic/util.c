@@ -103,6 +103,19 @@ void strv_push(char ***l, const char *s)
         strv_consume(l, xstrdup(s));
 }
 
+char **strv_split(const char *s, const char *seps)
+{
+        char **l = xcalloc(1, sizeof(char *));
+        while (*s) {
+                size_t n = strcspn(s, seps);
+                if (n > 0)
+                        strv_consume(&l, xstrndup(s, n));
+                s += n;
+                s += strspn(s, seps);
+        }
+        return l;
+}
+
 bool strv_contains(char *const *l, const char *s)
 {
         for (size_t i = 0; l && l[i]; i++)

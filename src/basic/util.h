@@ -49,6 +49,8 @@ size_t strv_length(char *const *l);
 void strv_push(char ***l, const char *s);
 /* Append S to *L, taking ownership of S. */
 void strv_consume(char ***l, char *s);
+/* The pieces of S between the characters of SEPS, empty ones dropped; caller frees. */
+char **strv_split(const char *s, const char *seps);
 /* True if L contains S. */
 bool strv_contains(char *const *l, const char *s);
 /* Deep copy of L (NULL for NULL); caller frees with strv_free. */

@@ -116,8 +116,8 @@ int runtime_oci_for(const struct runtime_host *h, const struct store_container *
         return runtime_oci_new(name, h->search_path, state, ret, err);
 }
 
-/* Remove what a container that is not running may have left: the runtime's state, the
- * mount. */
+/* Remove what a container that is not running may have left: the runtime's state, its
+ * cgroups, the mount. */
 int runtime_cleanup_leftovers(const struct runtime_host *h, const struct store_container *c,
                               struct st_error **err)
 {
@@ -127,6 +127,7 @@ int runtime_cleanup_leftovers(const struct runtime_host *h, const struct store_c
                 if (access(state, F_OK) == 0)
                         (void)runtime_oci_delete(rt, c->id, true, NULL);
         }
+        runtime_cgroup_remove(c->id);
         _cleanup_free_ char *merged =
                 xasprintf("%s/containers/%s/merged", store_root(h->store), c->id);
         return runtime_overlay_unmount(merged, err);

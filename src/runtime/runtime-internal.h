@@ -86,6 +86,10 @@ int runtime_io_block_signals(bool forward, sigset_t *old);
  * OCI spec's linux.devices; a new reference, empty if /dev cannot be read. */
 json_t *runtime_host_devices(void);
 
+/* Remove the cgroups "strata/ID" a killed runtime left in this process's cgroup of every
+ * hierarchy (empty ones only: the kernel refuses the others). */
+void runtime_cgroup_remove(const char *id);
+
 /* The capabilities this process holds in its bounding set (bit N = capability N). */
 uint64_t runtime_cap_bounding(void);
 

@@ -254,6 +254,20 @@ two"
     [ -z "$(ls "$STRATA_ROOT/containers")" ]
 }
 
+@test "rm removes the cgroups a killed runtime left behind" {
+    [ -d /sys/fs/cgroup/pids ] || skip "no cgroup v1 pids hierarchy"
+    import_run_image
+    run_strata create --name leftover busybox true
+    local id own dir
+    id=$("$STRATA" inspect -f '{{.Id}}' leftover)
+    # where runc puts the container's pids cgroup: strata/ID below our own cgroup there
+    own=$(awk -F: '$2 == "pids" {print $3}' /proc/self/cgroup)
+    dir=/sys/fs/cgroup/pids${own%/}/strata/$id
+    mkdir -p "$dir" # as a runc killed before its delete leaves it
+    run_strata rm leftover
+    [ ! -e "$dir" ]
+}
+
 @test "the container verb group" {
     import_run_image
     run_strata container run --name grp busybox true

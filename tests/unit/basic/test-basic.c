@@ -18,6 +18,13 @@ TEST(strv)
         ASSERT_TRUE(!strv_contains(l, "c"));
         _cleanup_strv_ char **c = strv_copy(l);
         ASSERT_STREQ(c[1], "b");
+        /* split: runs of separators make no empty pieces */
+        _cleanup_strv_ char **s = strv_split(",rw,,cpu,cpuacct,", ",");
+        ASSERT_EQ(strv_length(s), 3);
+        ASSERT_STREQ(s[0], "rw");
+        ASSERT_STREQ(s[2], "cpuacct");
+        _cleanup_strv_ char **e = strv_split("", " \n");
+        ASSERT_EQ(strv_length(e), 0);
 }
 
 TEST(parse_numbers)
