@@ -61,6 +61,8 @@ measure() {
     shift 4
     [ "$tool" = docker ] && reset_hwm
     echo "### round $r: $*" >>"$RUN/log/$w-$tool.log"
+    # the previous tool's dirty pages and discards are not this one's to wait for
+    sync
     t0=$EPOCHREALTIME
     # W2-W5: peak RSS through /usr/bin/time (a bash in between, for the shell functions);
     # W1, W6: the function is called directly (no extra process in the timing), no RSS
