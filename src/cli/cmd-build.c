@@ -496,6 +496,8 @@ int verb_builder(struct cli *c, int argc, char **argv)
                 { "help", no_argument, NULL, 'H' },
                 {},
         };
+        if (argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "-h")))
+                return cli_help_flags("builder", "afH", opts);
         if (argc < 2 || !streq(argv[1], "prune"))
                 return cli_usage_error("builder", "usage: strata builder prune [OPTIONS]");
         struct prune_args a = { .t = { .keep_bytes = -1 } };

@@ -61,7 +61,7 @@ static int verb_dockerfile_parse(struct cli *c, int argc, char **argv)
                 if (o == 'j')
                         as_json = true;
                 else if (o == 'h')
-                        return cli_help("dockerfile");
+                        return cli_help_flags("dockerfile", "h", opts);
                 else
                         return cli_usage_error("dockerfile", "invalid option");
         }

@@ -123,7 +123,7 @@ int verb_history(struct cli *c, int argc, char **argv)
                         o.format = optarg;
                         break;
                 case 'h':
-                        return cli_help("history");
+                        return cli_help_flags("history", "qH::h", opts);
                 default:
                         return cli_usage_error("history", "invalid option");
                 }

@@ -226,7 +226,7 @@ int verb_images(struct cli *c, int argc, char **argv)
                         strv_push(&filters, optarg);
                         break;
                 case 'h':
-                        return cli_help("images");
+                        return cli_help_flags("images", "qaf:h", opts);
                 default:
                         return cli_usage_error("images", "invalid option");
                 }

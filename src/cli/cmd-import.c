@@ -35,7 +35,7 @@ int verb_import(struct cli *c, int argc, char **argv)
                                                        optarg);
                         break;
                 case 'h':
-                        return cli_help("import");
+                        return cli_help_flags("import", "c:m:h", opts);
                 default:
                         return cli_usage_error("import", "invalid option");
                 }

@@ -230,7 +230,7 @@ static int parse_args(int argc, char **argv, struct inspect_args *a, int *ret_ex
         *ret_exit = EXIT_USAGE;
         while ((o = getopt_long(argc, argv, "f:h", opts, NULL)) >= 0) {
                 if (o == 'h') {
-                        *ret_exit = cli_help("inspect");
+                        *ret_exit = cli_help_flags("inspect", "f:h", opts);
                         return -1;
                 }
                 if (o == '?') {

@@ -109,7 +109,7 @@ static bool parse_args(int argc, char **argv, struct login_args *a, int *ret_exi
                          cli_parse_tls_verify("login", optarg, &a->tls_verify) < 0)
                         return stop(ret_exit, EXIT_USAGE);
                 else if (o == 'h')
-                        return stop(ret_exit, cli_help("login"));
+                        return stop(ret_exit, cli_help_flags("login", "u:p:h", opts));
                 else if (o == '?')
                         return stop(ret_exit, cli_usage_error("login", "invalid option"));
         }

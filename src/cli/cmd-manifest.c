@@ -25,7 +25,7 @@ static int manifest_inspect(int argc, char **argv)
                 if (o == 'k')
                         tls = 0;
                 if (o == 'h')
-                        return cli_help("manifest");
+                        return cli_help_flags("manifest", "h", opts);
                 if (o == '?')
                         return cli_usage_error("manifest", "invalid option");
         }

@@ -49,7 +49,7 @@ static bool parse_args(int argc, char **argv, struct pull_args *a, int *ret_exit
                          cli_parse_tls_verify("pull", optarg, &a->tls_verify) < 0)
                         return stop(ret_exit, EXIT_USAGE);
                 else if (o == 'h')
-                        return stop(ret_exit, cli_help("pull"));
+                        return stop(ret_exit, cli_help_flags("pull", "aqh", opts));
                 else if (o == '?')
                         return stop(ret_exit, cli_usage_error("pull", "invalid option"));
         }

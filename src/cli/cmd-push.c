@@ -65,7 +65,7 @@ static bool parse_args(int argc, char **argv, struct push_args *a, int *ret_exit
                 else if (o == OPT_FORMAT && parse_format(optarg, &a->media_type) < 0)
                         return stop(ret_exit, EXIT_USAGE);
                 else if (o == 'h')
-                        return stop(ret_exit, cli_help("push"));
+                        return stop(ret_exit, cli_help_flags("push", "aqh", opts));
                 else if (o == '?')
                         return stop(ret_exit, cli_usage_error("push", "invalid option"));
         }

@@ -123,8 +123,7 @@ static bool parse_run_flags(const char *verb, int argc, char **argv, struct run_
                         if (run_flags[i].val == o)
                                 f = &run_flags[i];
                 if (o == 0x1ff) {
-                        *ret_exit = cli_help(verb);
-                        cli_print_flags(shorts, opts);
+                        *ret_exit = cli_help_flags(verb, shorts, opts);
                         return false;
                 }
                 if (!f) {

@@ -41,7 +41,7 @@ int verb_save(struct cli *c, int argc, char **argv)
                 if (o == 'o')
                         output = optarg;
                 else if (o == 'h')
-                        return cli_help("save");
+                        return cli_help_flags("save", "o:h", opts);
                 else
                         return cli_usage_error("save", "invalid option");
         }
@@ -82,7 +82,7 @@ int verb_load(struct cli *c, int argc, char **argv)
                 else if (o == 'q')
                         quiet = true;
                 else if (o == 'h')
-                        return cli_help("load");
+                        return cli_help_flags("load", "i:qh", opts);
                 else
                         return cli_usage_error("load", "invalid option");
         }

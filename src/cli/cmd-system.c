@@ -234,7 +234,7 @@ static int prune_verb(struct cli *c, const char *verb, enum prune_what what, int
                 else if (o == 'f')
                         force = true;
                 else if (o == 'h')
-                        return cli_help(verb);
+                        return cli_help_flags(verb, "afh", opts);
                 else
                         return cli_usage_error(verb, "invalid option");
         }
@@ -299,7 +299,7 @@ int verb_system_check(struct cli *c, int argc, char **argv)
                 if (o == 'r')
                         repair = true;
                 else if (o == 'h')
-                        return cli_help("system");
+                        return cli_help_flags("system", "h", opts);
                 else
                         return cli_usage_error("system", "invalid option");
         }

@@ -115,7 +115,7 @@ int verb_rmi(struct cli *c, int argc, char **argv)
                         force = true;
                         break;
                 case 'h':
-                        return cli_help("rmi");
+                        return cli_help_flags("rmi", "fh", opts);
                 default:
                         return cli_usage_error("rmi", "invalid option");
                 }

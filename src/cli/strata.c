@@ -132,31 +132,13 @@ int cli_store(struct cli *c)
         return 0;
 }
 
-void cli_print_flags(const char *shorts, const struct option *opts)
-{
-        printf("\nOptions:\n");
-        for (const struct option *o = opts; o->name; o++) {
-                if (streq(o->name, "help"))
-                        continue;
-                bool short_form = o->val > ' ' && o->val < 127 && strchr(shorts, o->val);
-                char sf[8] = "    ";
-                if (short_form)
-                        snprintf(sf, sizeof(sf), "-%c, ", o->val);
-                printf("  %s--%s%s\n", sf, o->name,
-                       o->has_arg == required_argument   ? " VALUE"
-                       : o->has_arg == optional_argument ? "[=VALUE]"
-                                                         : "");
-        }
-}
-
 int cli_parse_flags(const char *verb, int argc, char **argv, const char *shorts,
                     const struct option *opts, cli_flag_fn f, void *u, int min_args, int *ret_exit)
 {
         int o;
         while ((o = getopt_long(argc, argv, shorts, opts, NULL)) >= 0) {
                 if (o == 'H') {
-                        *ret_exit = cli_help(verb);
-                        cli_print_flags(shorts, opts);
+                        *ret_exit = cli_help_flags(verb, shorts, opts);
                         return -1;
                 }
                 if (o == '?' || f(o, optarg, u) < 0) {
