@@ -176,9 +176,16 @@ fi
 # and a salt file that differs per round and tool, so no layer is shared with an earlier build
 cold_build() { # W CONTEXT
     local w=$1 ctx=$2 r t
-    # strata-l1: strata with --compression-level 1 (ISA-L), beside the default level 6
-    local BUILDERS=("${BUILDERS[@]}")
-    has strata && BUILDERS+=(strata-l1)
+    # strata-l1: strata with --compression-level 1 (ISA-L), beside the default level 6. The
+    # rotation keeps the cyclic order, and whoever follows a tool that deleted a big tree pays
+    # for it (see "Cold" below): each strata goes after a peer, never after the other strata.
+    local BUILDERS=("${BUILDERS[@]}") b
+    if has strata; then
+        BUILDERS=()
+        for b in strata docker strata-l1 podman buildah; do
+            [ $b = strata-l1 ] || has $b && BUILDERS+=($b)
+        done
+    fi
     for r in $ROUND_LIST; do for t in "${BUILDERS[@]}"; do
         [ $t = docker ] || base_into "$t" "$w-$t-$r"
     done; done
