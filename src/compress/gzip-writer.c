@@ -165,7 +165,7 @@ static void classify(struct codec *c, const unsigned char *p, size_t n, bool *st
 
 /* One gzip member of the N bytes at P into OUT (CAP bytes), stored or at the codec's level;
  * returns its size. Level 1 is ISA-L's igzip where strata has it: ~4x libdeflate's level 1
- * (~6x its level 6), for blobs ~6% larger than the former's. */
+ * (~6x its level 6), for blobs 3-6% larger than the former's. */
 static size_t member(struct codec *c, bool stored, const unsigned char *p, size_t n,
                      unsigned char *out, size_t cap)
 {

@@ -243,28 +243,34 @@ static unsigned cgroups_available(void)
         return mask;
 }
 
-uint64_t runtime_cap_bounding(void)
+/* The number after KEY ("CapBnd:") in /proc/self/status, in BASE; DEF if it cannot be read. */
+static uint64_t self_status_number(const char *key, int base, uint64_t def)
 {
         _cleanup_free_ char *status = NULL;
         size_t len;
         if (read_full_file_at(AT_FDCWD, "/proc/self/status", 64 * 1024, &status, &len) < 0)
-                return ~UINT64_C(0);
-        const char *p = strstr(status, "\nCapBnd:");
-        return p ? strtoull(p + 8, NULL, 16) : ~UINT64_C(0);
+                return def;
+        _cleanup_free_ char *line = xasprintf("\n%s", key);
+        const char *p = strstr(status, line);
+        return p ? strtoull(p + strlen(line), NULL, base) : def;
+}
+
+uint64_t runtime_cap_bounding(void)
+{
+        return self_status_number("CapBnd:", 16, ~UINT64_C(0));
 }
 
 bool runtime_kernel_runs_x32(void)
 {
 #if defined(__x86_64__)
-        /* Probe only outside any seccomp filter: one that does not list x32 may kill us for it. */
-        _cleanup_free_ char *status = NULL;
-        size_t len;
-        if (read_full_file_at(AT_FDCWD, "/proc/self/status", 64 * 1024, &status, &len) < 0)
-                return true;
-        const char *p = strstr(status, "\nSeccomp:");
-        if (!p || strtol(p + 9, NULL, 10) != 0)
-                return true;
-        return syscall(0x40000000L /* __X32_SYSCALL_BIT */ | SYS_getpid) >= 0 || errno != ENOSYS;
+        static _Atomic int runs = -1; /* the kernel's answer does not change */
+        if (runs < 0)
+                /* probed only outside any seccomp filter: one that does not list x32 may kill
+                 * us for it */
+                runs = self_status_number("Seccomp:", 10, 1) != 0 ||
+                       syscall(0x40000000L /* __X32_SYSCALL_BIT */ | SYS_getpid) >= 0 ||
+                       errno != ENOSYS;
+        return runs;
 #else
         return false;
 #endif
