@@ -142,37 +142,34 @@ static const struct flag_help *find(const char *verb, const char *flag)
 
 #define COL_MAX 64 /* flags of one verb */
 
-/* "  -t, --tag list" of O into BUF (SIZE bytes). */
-static void flag_column(const char *verb, const char *shorts, const struct option *o, char *buf,
-                        size_t size)
-{
-        char sf[8] = "    ";
-        if (o->val > ' ' && o->val < 127 && strchr(shorts, o->val))
-                snprintf(sf, sizeof(sf), "-%c, ", o->val);
-        const struct flag_help *h = find(verb, o->name);
-        const char *type = o->has_arg == no_argument ? NULL : h && h->type ? h->type : "string";
-        snprintf(buf, size, "  %s--%s%s%s", sf, o->name, type ? " " : "", type ? type : "");
-}
-
 void cli_print_flags(const char *verb, const char *shorts, const struct option *opts)
 {
         printf("\nOptions:\n");
-        char col[COL_MAX][80];
+
+        struct {
+                char col[80]; /* "  -t, --tag list" */
+                const struct flag_help *h;
+        } rows[COL_MAX];
+
         size_t n = 0, width = 0;
         for (const struct option *o = opts; o->name && n < COL_MAX; o++) {
                 if (streq(o->name, "help"))
                         continue;
-                flag_column(verb, shorts, o, col[n], sizeof(col[n]));
-                width = MAX(width, strlen(col[n]));
+                char sf[8] = "    ";
+                if (o->val > ' ' && o->val < 127 && strchr(shorts, o->val))
+                        snprintf(sf, sizeof(sf), "-%c, ", o->val);
+                const struct flag_help *h = find(verb, o->name);
+                const char *type = o->has_arg == no_argument ? ""
+                                   : h && h->type            ? h->type
+                                                             : "string";
+                snprintf(rows[n].col, sizeof(rows[n].col), "  %s--%s%s%s", sf, o->name,
+                         *type ? " " : "", type);
+                rows[n].h = h;
+                width = MAX(width, strlen(rows[n].col));
                 n++;
         }
-        n = 0;
-        for (const struct option *o = opts; o->name && n < COL_MAX; o++) {
-                if (streq(o->name, "help"))
-                        continue;
-                const struct flag_help *h = find(verb, o->name);
-                printf("%-*s   %s\n", (int)width, col[n++], h ? h->text : "");
-        }
+        for (size_t i = 0; i < n; i++)
+                printf("%-*s   %s\n", (int)width, rows[i].col, rows[i].h ? rows[i].h->text : "");
 }
 
 int cli_help_flags(const char *verb, const char *shorts, const struct option *opts)
