@@ -45,11 +45,9 @@ int cli_usage_error(const char *verb, const char *fmt, ...) _printf_(2, 3);
 /* Print the usage text of VERB to stdout (for --help); returns EXIT_OK. */
 int cli_help(const char *verb);
 
-/* The Options table of VERB's flags OPTS (SHORTS: getopt's short options), each with its value
- * type and what it does (src/cli/flag-help.c), on stdout. */
-void cli_print_flags(const char *verb, const char *shorts, const struct option *opts);
-
-/* cli_help, then the Options table: what `strata VERB --help` prints; EXIT_OK. */
+/* cli_help, then the Options table of VERB's flags OPTS (SHORTS: getopt's short options), each
+ * with its value type and what it does (src/cli/flag-help.c): what `strata VERB --help` prints
+ * on stdout; EXIT_OK. */
 int cli_help_flags(const char *verb, const char *shorts, const struct option *opts);
 
 /* Called for each option OPT (with ARG) by cli_parse_flags; < 0 rejects it. */

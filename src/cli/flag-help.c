@@ -142,7 +142,8 @@ static const struct flag_help *find(const char *verb, const char *flag)
 
 #define COL_MAX 64 /* flags of one verb */
 
-void cli_print_flags(const char *verb, const char *shorts, const struct option *opts)
+/* The Options table of VERB's flags OPTS on stdout. */
+static void print_flags(const char *verb, const char *shorts, const struct option *opts)
 {
         printf("\nOptions:\n");
 
@@ -175,6 +176,6 @@ void cli_print_flags(const char *verb, const char *shorts, const struct option *
 int cli_help_flags(const char *verb, const char *shorts, const struct option *opts)
 {
         int r = cli_help(verb);
-        cli_print_flags(verb, shorts, opts);
+        print_flags(verb, shorts, opts);
         return r;
 }
