@@ -227,21 +227,6 @@ int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_cr
         return 0;
 }
 
-int runtime_oci_run_spawn(const struct runtime_oci *rt, const struct runtime_oci_create *c,
-                          pid_t *ret_pid, struct st_error **err)
-{
-        _cleanup_strv_ char **argv = create_argv(rt, c, "run", false);
-        int r = spawn(rt, argv, c->stdio, ret_pid);
-        if (r < 0)
-                return st_error_set_errno(err, r, "run '%s'", rt->path);
-        return 0;
-}
-
-int runtime_oci_run_failed(const char *log, int status, struct st_error **err)
-{
-        return failed("run", log, status, err);
-}
-
 bool runtime_oci_has_state(const struct runtime_oci *rt, const char *id)
 {
         _cleanup_free_ char *state = xasprintf("%s/%s", rt->state_root, id);

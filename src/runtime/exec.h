@@ -41,16 +41,6 @@ struct runtime_oci_create {
 int runtime_oci_create(const struct runtime_oci *rt, const struct runtime_oci_create *c,
                        struct st_error **err);
 
-/* `runtime run` in the foreground, spawned and not waited for (its PID into *RET_PID): it
- * creates and starts the container (C's START is ignored), writes its PID file, copies its
- * stdio, waits for it, deletes it and exits with its status (128+N for signal N). */
-int runtime_oci_run_spawn(const struct runtime_oci *rt, const struct runtime_oci_create *c,
-                          pid_t *ret_pid, struct st_error **err);
-
-/* The error of a foreground `runtime run` that exited with STATUS before the container started
- * (its JSON log LOG says why), coded as runtime_oci_create's are. */
-int runtime_oci_run_failed(const char *log, int status, struct st_error **err);
-
 /* Whether the runtime still keeps state for container ID. */
 bool runtime_oci_has_state(const struct runtime_oci *rt, const char *id);
 

@@ -110,8 +110,7 @@ static void on_signal(struct loop *l, int sigfd)
                         if (sig == SIGINT || sig == SIGTERM)
                                 l->sigints++;
                         bool force = l->sigints >= 3;
-                        pid_t to = force && l->io->kill_pid > 0 ? l->io->kill_pid : l->io->pid;
-                        (void)kill(to, force ? SIGKILL : sig);
+                        (void)kill(l->io->pid, force ? SIGKILL : sig);
                 }
         }
         reap(l); /* a SIGCHLD may have merged with one already read */

@@ -55,8 +55,7 @@ int runtime_cleanup_leftovers(const struct runtime_host *h, const struct store_c
 struct runtime_log;
 
 struct runtime_io {
-        int pid;      /* the process waited for: the container's init, or a foreground runtime */
-        int kill_pid; /* what a third SIGINT/SIGTERM kills (SIGKILL), 0: pid */
+        int pid;          /* the process waited for: the container's init or an exec'd process */
         int out_r, err_r; /* its stdout and stderr (with a tty: out_r is the pty master) */
         int in_w;         /* its stdin (with a tty: the master again), or -1 */
         int in_fd;        /* what to copy to in_w, or -1 */

@@ -39,7 +39,6 @@ struct start {
         struct runtime_oci *rt;
         bool mounted, created, tty;
         int pid;
-        int runtime_pid;        /* a foreground `runtime run` not yet reaped, or 0 */
         int out_r, err_r, in_w; /* our ends of the container's stdio (tty: out_r = master) */
         int child[3];           /* the container's ends, closed once it is created */
         int console;            /* the console socket we listen on, or -1 */
@@ -434,46 +433,6 @@ static int read_pid(struct start *st, struct st_error **err)
         return 0;
 }
 
-/* Wait until the foreground runtime has written the container's PID file, or has exited
- * without: a failed start, reaped here, its error from LOG. The file is looked for every
- * millisecond (every 10 after the first 200 ms) while waiting on the runtime's exit: an inotify
- * watch would be cheaper to wait on, but closing it waits for an RCU grace period (~12 ms here,
- * on every other run), longer than a short container lives. */
-static int wait_started(struct start *st, const char *log, struct st_error **err)
-{
-        _cleanup_close_ int pidfd = runtime_pidfd_open(st->runtime_pid);
-        for (int polls = 0;; polls++) {
-                if (faccessat(st->dir_fd, "pid", F_OK, 0) == 0)
-                        return read_pid(st, err);
-                siginfo_t si = { 0 };
-                if (waitid(P_PID, (id_t)st->runtime_pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-                    si.si_pid == st->runtime_pid) {
-                        if (faccessat(st->dir_fd, "pid", F_OK, 0) == 0)
-                                return read_pid(st, err); /* it started, and is done already */
-                        int status = runtime_reap(st->runtime_pid);
-                        st->runtime_pid = 0;
-                        return runtime_oci_run_failed(log, status, err);
-                }
-                struct pollfd p = { .fd = pidfd, .events = POLLIN };
-                if (poll(&p, 1, polls < 200 ? 1 : 10) < 0 && errno != EINTR)
-                        return st_error_set_errno(err, -errno, "poll");
-        }
-}
-
-/* `runtime run` in the foreground (no tty): one runtime process creates, starts, waits for and
- * deletes the container, which saves a `runtime delete` (~15 ms) per container. */
-static int run_foreground(struct start *st, struct runtime_oci_create *cr, struct st_error **err)
-{
-        pid_t pid;
-        int r = runtime_oci_run_spawn(st->rt, cr, &pid, err);
-        for (int i = 0; i < 3; i++)
-                st->child[i] = safe_close(st->child[i]);
-        if (r < 0)
-                return r;
-        st->runtime_pid = pid;
-        return wait_started(st, cr->log, err);
-}
-
 static int create_and_start(struct start *st, bool interactive, struct st_error **err)
 {
         _cleanup_free_ char *log = xasprintf("%s/runtime.log", st->dir);
@@ -498,8 +457,6 @@ static int create_and_start(struct start *st, bool interactive, struct st_error 
                 .start = true, /* one runtime process (~10 ms) instead of create + start */
         };
         st->created = true; /* even a failed create may leave state behind */
-        if (!st->tty)
-                return run_foreground(st, &cr, err);
         r = runtime_oci_create(st->rt, &cr, err);
         for (int i = 0; i < 3; i++)
                 st->child[i] = safe_close(st->child[i]);
@@ -527,12 +484,8 @@ static int record_running(struct start *st, struct st_error **err)
 /* Undo what START did: the runtime's state (killing the container), the mount. */
 static void teardown(struct start *st)
 {
-        /* a foreground runtime deletes the container itself once it has exited */
         if (st->created && runtime_oci_has_state(st->rt, st->c->id))
                 (void)runtime_oci_delete(st->rt, st->c->id, true, NULL);
-        if (st->runtime_pid > 0) /* it was still running: the delete killed its container */
-                (void)runtime_reap(st->runtime_pid);
-        st->runtime_pid = 0;
         st->created = false;
         if (st->mounted) {
                 _cleanup_free_ char *merged = xasprintf("%s/merged", st->dir);
@@ -663,8 +616,7 @@ static int run_attached(const struct runtime_host *h, struct store_container *c,
         struct raw_tty raw;
         tty_raw(&raw, st.tty ? a->in_fd : -1);
         struct runtime_io io = {
-                .pid = st.runtime_pid > 0 ? st.runtime_pid : st.pid,
-                .kill_pid = st.pid,
+                .pid = st.pid,
                 .out_r = st.out_r,
                 .err_r = st.err_r,
                 .in_w = st.in_w,
@@ -677,7 +629,6 @@ static int run_attached(const struct runtime_host *h, struct store_container *c,
         };
         int status = 0;
         (void)runtime_io_loop(&io, sigfd, &status);
-        st.runtime_pid = 0; /* reaped */
         tty_restore(&raw);
         st.out_r = io.out_r, st.err_r = io.err_r, st.in_w = io.in_w;
         r = finish(&st, status, err);
@@ -753,8 +704,7 @@ int runtime_container_monitor(const struct runtime_host *h, const char *id, int 
         sync_write(sync_fd, "ok");
         safe_close(sync_fd);
         mh.warn = NULL; /* nobody listens any more */
-        struct runtime_io io = { .pid = st.runtime_pid > 0 ? st.runtime_pid : st.pid,
-                                 .kill_pid = st.pid,
+        struct runtime_io io = { .pid = st.pid,
                                  .out_r = st.out_r,
                                  .err_r = st.err_r,
                                  .in_w = -1,
@@ -765,7 +715,6 @@ int runtime_container_monitor(const struct runtime_host *h, const char *id, int 
                                  .log = st.log };
         int status = 0;
         (void)runtime_io_loop(&io, sigfd, &status);
-        st.runtime_pid = 0; /* reaped */
         st.out_r = io.out_r, st.err_r = io.err_r, st.in_w = io.tty ? -1 : io.in_w;
         r = finish(&st, status, err);
         start_release(&st);

@@ -84,8 +84,7 @@ kill_series() {
     import_run_image
     run_strata run -d --name unwatched busybox sleep 60
     pid=$("$STRATA" inspect --format '{{.State.Pid}}' unwatched)
-    runtime=$(ps -o ppid= -p "$pid" | tr -d ' ') # the foreground `runc run`
-    monitor=$(ps -o ppid= -p "$runtime" | tr -d ' ')
+    monitor=$(ps -o ppid= -p "$pid" | tr -d ' ') # a subreaper: runc has exited
     [ "$(cat /proc/"$monitor"/comm)" = strata ]
     kill -9 "$monitor"
     for _ in $(seq 1 100); do
