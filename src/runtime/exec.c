@@ -316,6 +316,34 @@ int runtime_oci_kill(const struct runtime_oci *rt, const char *id, int sig, stru
                             msg ? msg : "unknown error");
 }
 
+/* runc's delete of a stopped container removes the cgroups, then the state dir, then runs the
+ * poststop hooks (strata sets none): a Go process costing ~8 ms per `run --rm` here. */
+int runtime_oci_forget(const struct runtime_oci *rt, const char *id)
+{
+        _cleanup_free_ char *dir = xasprintf("%s/%s", rt->state_root, id);
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        _cleanup_free_ char *state = xasprintf("%s/state.json", dir);
+        int r = read_full_file_at(AT_FDCWD, state, 4 * 1024 * 1024, &text, &len);
+        if (r < 0)
+                return r;
+        _cleanup_json_ json_t *j = json_loadb(text, len, 0, NULL);
+        json_t *paths = json_object_get(j, "cgroup_paths");
+        if (!json_is_object(paths))
+                return -EPROTO;
+        const char *key;
+        json_t *v;
+        json_object_foreach(paths, key, v)
+        {
+                const char *p = json_string_value(v);
+                if (!p || !startswith(p, "/sys/fs/cgroup/") || strstr(p, "/../"))
+                        return -EPROTO;
+                if (rmdir(p) < 0 && errno != ENOENT)
+                        return -errno; /* a process not yet gone: the runtime waits for it */
+        }
+        return rm_rf_at(AT_FDCWD, dir);
+}
+
 int runtime_oci_delete(const struct runtime_oci *rt, const char *id, bool force,
                        struct st_error **err)
 {

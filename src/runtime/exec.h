@@ -62,6 +62,12 @@ int runtime_oci_exec(const struct runtime_oci *rt, const struct runtime_oci_exec
 /* `runtime kill ID SIG`. ST_E_NOT_RUNNING if the container is not running. */
 int runtime_oci_kill(const struct runtime_oci *rt, const char *id, int sig, struct st_error **err);
 
+/* What `runtime delete ID` does for a container whose processes have all exited, without
+ * spawning the runtime, when it is runc: its cgroups (the "cgroup_paths" of its state.json)
+ * and its state dir removed. 0 when done; <0 when it cannot tell (another runtime's state, a
+ * cgroup still busy), for the caller to run runtime_oci_delete. */
+int runtime_oci_forget(const struct runtime_oci *rt, const char *id);
+
 /* `runtime delete [--force] ID`: forget it and remove its cgroup; a missing one is fine. */
 int runtime_oci_delete(const struct runtime_oci *rt, const char *id, bool force,
                        struct st_error **err);

@@ -38,6 +38,7 @@ struct start {
         int dir_fd;
         struct runtime_oci *rt;
         bool mounted, created, tty;
+        bool exited; /* its init has been reaped: nothing of it runs any more */
         int pid;
         int out_r, err_r, in_w; /* our ends of the container's stdio (tty: out_r = master) */
         int child[3];           /* the container's ends, closed once it is created */
@@ -484,7 +485,8 @@ static int record_running(struct start *st, struct st_error **err)
 /* Undo what START did: the runtime's state (killing the container), the mount. */
 static void teardown(struct start *st)
 {
-        if (st->created && runtime_oci_has_state(st->rt, st->c->id))
+        if (st->created && (!st->exited || runtime_oci_forget(st->rt, st->c->id) < 0) &&
+            runtime_oci_has_state(st->rt, st->c->id))
                 (void)runtime_oci_delete(st->rt, st->c->id, true, NULL);
         st->created = false;
         if (st->mounted) {
@@ -522,6 +524,7 @@ static int start_failed(struct start *st, int r, struct st_error **err)
 static int finish(struct start *st, int status, struct st_error **err)
 {
         st->log = runtime_log_close(st->log);
+        st->exited = true;
         teardown(st);
         struct store_container *c = st->c;
         c->state = STORE_CONTAINER_EXITED;

@@ -267,6 +267,21 @@ two"
     [ -z "$(ls "$STRATA_ROOT/containers")" ]
 }
 
+@test "a container that ended leaves no runtime state and no cgroup behind" {
+    import_run_image
+    run_strata run --name ended busybox true
+    id=$("$STRATA" inspect -f '{{.Id}}' ended)
+    [ ! -e "$STRATA_ROOT/run/runc/$id" ]
+    [ -z "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null)" ]
+    run_strata run -d --name ended-d busybox sh -c 'sleep 0.2'
+    id=$("$STRATA" inspect -f '{{.Id}}' ended-d)
+    [ -d "$STRATA_ROOT/run/runc/$id" ]
+    run_strata wait ended-d
+    expect_output "0"
+    [ ! -e "$STRATA_ROOT/run/runc/$id" ]
+    [ -z "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null)" ]
+}
+
 @test "rm removes the cgroups a killed runtime left behind" {
     [ -d /sys/fs/cgroup/pids ] || skip "no cgroup v1 pids hierarchy"
     import_run_image
