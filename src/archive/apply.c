@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libdeflate.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -193,10 +194,14 @@ static int pwrite_full(int fd, const char *p, size_t len, off_t off)
         return 0;
 }
 
-/* Stream the entry's data into FD block by block (sparse holes stay holes), then set the size. */
+/* Stream the entry's data into FD block by block (sparse holes stay holes), then set the size.
+ * With opts.crcs, the CRC of the content is computed on the way (what the tree digest reads
+ * otherwise) and recorded, unless the data came with holes. */
 static int write_data(struct apply_ctx *c, const struct entry *en, int fd, struct st_error **err)
 {
         la_int64_t size = archive_entry_size(en->e);
+        uint32_t crc = 0;
+        uint64_t dense = 0; /* the data written without a hole before it */
         for (;;) {
                 const void *block;
                 size_t len;
@@ -221,9 +226,17 @@ static int write_data(struct apply_ctx *c, const struct entry *en, int fd, struc
                 r = pwrite_full(fd, block, len, off);
                 if (r < 0)
                         return entry_errno(en, r, "write", err);
+                if (c->opts.crcs && (uint64_t)off == dense) {
+                        crc = libdeflate_crc32(crc, block, len);
+                        dense += len;
+                }
         }
         if (ftruncate(fd, size) < 0)
                 return entry_errno(en, -errno, "truncate", err);
+        struct stat st;
+        if (c->opts.crcs && fstat(fd, &st) == 0)
+                archive_crcs_put(c->opts.crcs, st.st_dev, st.st_ino, (uint64_t)size, crc,
+                                 dense == (uint64_t)size);
         return 0;
 }
 

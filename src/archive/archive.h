@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "basic/cleanup.h"
 #include "basic/error.h"
 #include "basic/stream.h"
 
@@ -19,6 +20,7 @@ struct archive_apply_opts {
         bool set_owner;       /* true: every entry gets UID:GID, not the tar's (ADD --chown) */
         uid_t uid;
         gid_t gid;
+        struct archive_crcs *crcs; /* set: the CRC of every file written goes there */
 };
 
 struct archive_apply_stats {
@@ -55,6 +57,30 @@ int archive_tree_digest(int dirfd, char *ret_digest, struct st_error **err);
  * CRC form recorded: file contents by their sha256) or NULL / "tree2:…" (the current form). */
 int archive_tree_digest_like(int dirfd, const char *like, char *ret_digest, struct st_error **err);
 
+/* The CRC-32 of regular files by inode, learnt while applying or writing a layer, so that the
+ * tree digest of the same dir right after need not read the files again. */
+struct archive_crcs;
+
+/* A new, empty set; the caller frees it with archive_crcs_free. */
+struct archive_crcs *archive_crcs_new(void);
+
+/* Free C (NULL is fine). */
+void archive_crcs_free(struct archive_crcs *c);
+DEFINE_CLEANUP_FUNC(struct archive_crcs *, archive_crcs_free)
+
+/* Record that the file DEV:INO has SIZE bytes whose CRC-32 is CRC; with KNOWN false, only forget
+ * what was recorded for that inode (a file written in a way whose CRC was not computed). */
+void archive_crcs_put(struct archive_crcs *c, dev_t dev, ino_t ino, uint64_t size, uint32_t crc,
+                      bool known);
+
+/* Whether C knows the CRC of DEV:INO at SIZE bytes, into *RET_CRC. */
+bool archive_crcs_get(const struct archive_crcs *c, dev_t dev, ino_t ino, uint64_t size,
+                      uint32_t *ret_crc);
+
+/* archive_tree_digest ("tree2:" form), taking the CRC of files CRCS knows from there. */
+int archive_tree_digest_crcs(int dirfd, const struct archive_crcs *crcs, char *ret_digest,
+                             struct st_error **err);
+
 struct archive_write_stats {
         uint64_t entries;
         uint64_t bytes; /* sum of regular file sizes */
@@ -72,9 +98,11 @@ int archive_layer_write(int dirfd, struct st_writer *out, struct archive_write_s
 /* archive_layer_write with SOURCE_DATE_EPOCH: with EPOCH >= 0, every entry whose mtime is
  * after EPOCH (seconds) gets EPOCH as mtime, in the tar and on the file in DIRFD itself
  * (utimensat, links not followed), so that the dir's tree digest matches the tar; older
- * mtimes stay. EPOCH < 0 is archive_layer_write. */
-int archive_layer_write_clamped(int dirfd, int64_t epoch, struct st_writer *out,
-                                struct archive_write_stats *ret_stats, struct st_error **err);
+ * mtimes stay. EPOCH < 0 is archive_layer_write. With CRCS, the CRC of every file read goes
+ * there (for archive_tree_digest_crcs). */
+int archive_layer_write_clamped(int dirfd, int64_t epoch, struct archive_crcs *crcs,
+                                struct st_writer *out, struct archive_write_stats *ret_stats,
+                                struct st_error **err);
 
 /* ----- paths inside a root (layer dirs, rootfs, build contexts) ----- */
 

@@ -60,6 +60,7 @@ struct tree_ctx {
         struct digest_ctx *d;
         int version; /* 1: file contents by sha256 ("sha256:…"); 2: by CRC-32 ("tree2:…") */
         char *buf;   /* CRC_BUF bytes for version 2 */
+        const struct archive_crcs *crcs; /* CRCs known already (version 2), or NULL */
 };
 
 /* "crc32:XXXXXXXX" of what is left to read of F into OUT (15 bytes). */
@@ -86,12 +87,19 @@ static int record_tail(struct tree_ctx *t, int fd, const char *name, const struc
 {
         char buf[DIGEST_STR_LEN + 1];
         if (S_ISREG(st->st_mode)) {
-                _cleanup_close_ int f = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-                if (f < 0)
-                        return st_error_set_errno(err, -errno, "open '%s'", name);
-                int r = t->version == 1 ? digest_fd(f, buf, NULL, err) : crc_fd(t, f, buf, err);
-                if (r < 0)
-                        return r;
+                uint32_t crc;
+                if (t->version == 2 && archive_crcs_get(t->crcs, st->st_dev, st->st_ino,
+                                                        (uint64_t)st->st_size, &crc)) {
+                        snprintf(buf, 15, "crc32:%08x", (unsigned)crc);
+                } else {
+                        _cleanup_close_ int f = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                        if (f < 0)
+                                return st_error_set_errno(err, -errno, "open '%s'", name);
+                        int r = t->version == 1 ? digest_fd(f, buf, NULL, err)
+                                                : crc_fd(t, f, buf, err);
+                        if (r < 0)
+                                return r;
+                }
                 *ret = xasprintf(" %lld %lld %s", (long long)st->st_size,
                                  (long long)st->st_mtim.tv_sec, buf);
         } else if (S_ISLNK(st->st_mode)) {
@@ -201,4 +209,15 @@ int archive_tree_digest_like(int dirfd, const char *like, char *ret_digest, stru
 int archive_tree_digest(int dirfd, char *ret_digest, struct st_error **err)
 {
         return archive_tree_digest_like(dirfd, NULL, ret_digest, err);
+}
+
+int archive_tree_digest_crcs(int dirfd, const struct archive_crcs *crcs, char *ret_digest,
+                             struct st_error **err)
+{
+        struct tree_ctx t = { .d = digest_ctx_new(), .version = 2, .crcs = crcs };
+        t.buf = xmalloc(CRC_BUF);
+        int r = tree_digest(dirfd, &t, ret_digest, err);
+        digest_ctx_free(t.d);
+        free(t.buf);
+        return r;
 }

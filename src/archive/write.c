@@ -3,6 +3,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,7 +30,8 @@ struct writer {
         struct hardlink *links;
         size_t n_links;
         char *buf;
-        int64_t epoch; /* mtimes above it are clamped to it (tar and dir); < 0: none */
+        int64_t epoch;             /* mtimes above it are clamped to it (tar and dir); < 0: none */
+        struct archive_crcs *crcs; /* set: the CRC of every file read goes there */
 };
 
 static la_ssize_t write_cb(struct archive *a, void *u, const void *buf, size_t n)
@@ -122,11 +124,13 @@ static const char *hardlink_target(struct writer *w, const struct stat *st, cons
 }
 
 static int copy_data(struct writer *w, int dirfd, const char *name, const char *path,
-                     struct st_error **err)
+                     const struct stat *st, struct st_error **err)
 {
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return st_error_set_errno(err, -errno, "open '%s'", path);
+        uint32_t crc = 0;
+        uint64_t total = 0;
         for (;;) {
                 ssize_t n = read(fd, w->buf, 256 * 1024);
                 if (n < 0 && errno == EINTR)
@@ -134,10 +138,16 @@ static int copy_data(struct writer *w, int dirfd, const char *name, const char *
                 if (n < 0)
                         return st_error_set_errno(err, -errno, "read '%s'", path);
                 if (n == 0)
-                        return 0;
+                        break;
                 if (archive_write_data(w->a, w->buf, (size_t)n) != n)
                         return tar_fail(w, path, err);
+                if (w->crcs)
+                        crc = libdeflate_crc32(crc, w->buf, (size_t)n);
+                total += (uint64_t)n;
         }
+        archive_crcs_put(w->crcs, st->st_dev, st->st_ino, total, crc,
+                         total == (uint64_t)st->st_size);
+        return 0;
 }
 
 static int write_entry(struct writer *w, int dirfd, const char *name, const char *path,
@@ -176,7 +186,7 @@ static int write_entry(struct writer *w, int dirfd, const char *name, const char
         if (!S_ISREG(st->st_mode) || link)
                 return 0;
         w->stats.bytes += (uint64_t)st->st_size;
-        return copy_data(w, dirfd, name, path, err);
+        return copy_data(w, dirfd, name, path, st, err);
 }
 
 static int walk(struct writer *w, int dirfd, const char *prefix, int depth, struct st_error **err);
@@ -234,13 +244,14 @@ static int walk(struct writer *w, int dirfd, const char *prefix, int depth, stru
 int archive_layer_write(int dirfd, struct st_writer *out, struct archive_write_stats *ret_stats,
                         struct st_error **err)
 {
-        return archive_layer_write_clamped(dirfd, -1, out, ret_stats, err);
+        return archive_layer_write_clamped(dirfd, -1, NULL, out, ret_stats, err);
 }
 
-int archive_layer_write_clamped(int dirfd, int64_t epoch, struct st_writer *out,
-                                struct archive_write_stats *ret_stats, struct st_error **err)
+int archive_layer_write_clamped(int dirfd, int64_t epoch, struct archive_crcs *crcs,
+                                struct st_writer *out, struct archive_write_stats *ret_stats,
+                                struct st_error **err)
 {
-        struct writer w = { .out = out, .buf = xmalloc(256 * 1024), .epoch = epoch };
+        struct writer w = { .out = out, .buf = xmalloc(256 * 1024), .epoch = epoch, .crcs = crcs };
         w.a = archive_write_new();
         archive_write_set_format_pax_restricted(w.a);
         archive_write_set_bytes_in_last_block(w.a, 1);

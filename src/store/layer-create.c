@@ -41,6 +41,7 @@ struct pipeline {
         int blob_fd;
         char *blob_tmp;
         char *staging;
+        struct archive_crcs *crcs; /* the CRCs the extraction computed, for the tree digest */
 };
 
 static void pipeline_release(struct pipeline *p)
@@ -56,6 +57,7 @@ static void pipeline_release(struct pipeline *p)
         st_writer_free(p->raw_file);
         st_reader_free(p->in_digest);
         safe_close(p->blob_fd);
+        archive_crcs_free(p->crcs);
         if (p->blob_tmp)
                 (void)unlink(p->blob_tmp);
         free(p->blob_tmp);
@@ -120,7 +122,10 @@ static int run_extract(struct pipeline *p, const struct store_layer_source *src,
         _cleanup_close_ int dfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return st_error_set_errno(err, -errno, "open '%s'", diff);
-        struct archive_apply_opts o = { .max_bytes = src->max_bytes ?: store_max_layer_bytes() };
+        if (!p->crcs)
+                p->crcs = archive_crcs_new();
+        struct archive_apply_opts o = { .max_bytes = src->max_bytes ?: store_max_layer_bytes(),
+                                        .crcs = p->crcs };
         struct archive_apply_stats stats = { 0 };
         int r = archive_layer_apply(p->tar, dfd, &o, &stats, err);
         if (r < 0)
@@ -215,7 +220,7 @@ static int commit(struct store *s, struct pipeline *p, const struct store_layer_
         char tree[DIGEST_STR_LEN + 1];
         if (dfd < 0)
                 return st_error_set_errno(err, -errno, "open '%s'", diff);
-        r = archive_tree_digest(dfd, tree, err);
+        r = archive_tree_digest_crcs(dfd, p->crcs, tree, err);
         if (r < 0)
                 return r;
         struct store_layer l = {

@@ -25,14 +25,15 @@ static const char *layer_media_type(enum compress_type type)
 
 /* Write DIRFD as tar → diffID → compressor → blob file at TMP; fills RES's digests and sizes. */
 static int write_blob(int dirfd, int blob_fd, enum compress_type type, int level, int64_t epoch,
-                      struct store_layer_result *res, struct st_error **err)
+                      struct archive_crcs *crcs, struct store_layer_result *res,
+                      struct st_error **err)
 {
         struct st_writer *file = st_fd_writer_new_writeback(blob_fd);
         struct st_writer *blob = digest_writer_new(file);
         struct st_writer *gz = compress_writer_new(type, level, blob);
         struct st_writer *tar = digest_writer_new(gz);
         struct archive_write_stats stats = { 0 };
-        int r = archive_layer_write_clamped(dirfd, epoch, tar, &stats, err);
+        int r = archive_layer_write_clamped(dirfd, epoch, crcs, tar, &stats, err);
         if (r >= 0) {
                 r = st_writer_close(gz);
                 if (r < 0)
@@ -56,7 +57,8 @@ static int write_blob(int dirfd, int blob_fd, enum compress_type type, int level
 
 /* Move DIR to STAGING/diff and commit it as the layer RES->chain_id. */
 static int move_and_commit(struct store *s, const char *dir, const char *parent,
-                           struct store_layer_result *res, struct st_error **err)
+                           const struct archive_crcs *crcs, struct store_layer_result *res,
+                           struct st_error **err)
 {
         _cleanup_store_layer_ struct store_layer *have = NULL;
         if (store_layer_get(s, res->chain_id, &have, NULL) >= 0) {
@@ -81,7 +83,7 @@ static int move_and_commit(struct store *s, const char *dir, const char *parent,
         char tree[DIGEST_STR_LEN + 1];
         _cleanup_close_ int dfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         r = dfd < 0 ? st_error_set_errno(err, -errno, "open '%s'", diff)
-                    : archive_tree_digest(dfd, tree, err);
+                    : archive_tree_digest_crcs(dfd, crcs, tree, err);
         struct store_layer l = {
                 .chain_id = res->chain_id,
                 .diff_id = res->diff_id,
@@ -115,6 +117,8 @@ int store_layer_from_dir_clamped(struct store *s, const char *dir, const char *p
         struct store_layer_result res = { 0 };
         _cleanup_close_ int blob_fd = -1;
         _cleanup_free_ char *blob_tmp = NULL;
+        /* the tar writer reads every file: the tree digest takes their CRCs from it */
+        _cleanup_(archive_crcs_freep) struct archive_crcs *crcs = archive_crcs_new();
         int r = store_lock(s, false, err);
         if (r >= 0)
                 r = store_tmp_file(s, "blob", &blob_fd, &blob_tmp, err);
@@ -122,7 +126,7 @@ int store_layer_from_dir_clamped(struct store *s, const char *dir, const char *p
         if (r >= 0 && dfd < 0)
                 r = st_error_set_errno(err, -errno, "open '%s'", dir);
         if (r >= 0)
-                r = write_blob(dfd, blob_fd, type, level, epoch, &res, err);
+                r = write_blob(dfd, blob_fd, type, level, epoch, crcs, &res, err);
         if (r >= 0) {
                 store_chain_id(parent, res.diff_id, res.chain_id);
                 r = store_blob_commit(s, blob_tmp, res.digest, err);
@@ -133,7 +137,7 @@ int store_layer_from_dir_clamped(struct store *s, const char *dir, const char *p
                 r = store_layer_blob_record(s, res.digest, res.diff_id, res.media_type,
                                             res.blob_size, err);
         if (r >= 0)
-                r = move_and_commit(s, dir, parent, &res, err);
+                r = move_and_commit(s, dir, parent, crcs, &res, err);
         if (blob_tmp)
                 (void)unlink(blob_tmp);
         if (r < 0) {

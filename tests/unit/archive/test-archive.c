@@ -558,13 +558,20 @@ TEST(sparse)
         tb_finish(&t);
         ASSERT_TRUE(t.used < 100000); /* holes were not stored */
         _cleanup_error_ struct st_error *err = NULL;
-        int r = apply_mem(root, t.buf, t.used, NULL, NULL, &err);
+        _cleanup_(archive_crcs_freep) struct archive_crcs *crcs = archive_crcs_new();
+        struct archive_apply_opts o = { .crcs = crcs };
+        int r = apply_mem(root, t.buf, t.used, &o, NULL, &err);
         free(t.buf);
         ASSERT_OK_E(r, err);
         _cleanup_close_ int fd = openat(root, "sparse", O_RDONLY | O_CLOEXEC);
         _cleanup_free_ char *back = xmalloc(size + 1);
         ASSERT_EQ(read_full(fd, back, size + 1), size);
         ASSERT_TRUE(memcmp(back, data, size) == 0);
+        /* the holes' zeros are in the content's CRC: the tree digest reads this one itself */
+        char plain[DIGEST_STR_LEN + 1], fast[DIGEST_STR_LEN + 1];
+        ASSERT_OK_E(archive_tree_digest(root, plain, &err), err);
+        ASSERT_OK_E(archive_tree_digest_crcs(root, crcs, fast, &err), err);
+        ASSERT_STREQ(plain, fast);
 }
 
 TEST(fallback_without_openat2)
@@ -626,6 +633,49 @@ TEST(reader_error_propagates)
         free(t.buf);
         ASSERT_ERR(q, -ECONNRESET);
         ASSERT_TRUE(strstr(st_error_msg(e), "registry connection reset") != NULL);
+}
+
+/* The CRCs learnt while applying (or writing) a layer give the tree digest it computes by
+ * reading every file, whatever the entries did to the inodes on the way. */
+TEST(tree_digest_crcs)
+{
+        struct tb t;
+        tb_init(&t);
+        tb_file(&t, "a", 0644, "first");
+        tb_file(&t, "b/file", 0600, "content");
+        tb_hardlink(&t, "b/link", "b/file");
+        tb_file(&t, "empty", 0644, "");
+        tb_file(&t, "a", 0644, "replaced, longer"); /* a later entry for the same path */
+        tb_file(&t, "c", 0644, "gone");
+        tb_file(&t, ".wh.c", 0644, "");
+        tb_file(&t, "d", 0644, "made after c went: may get its inode");
+        _cleanup_close_ int root = new_root("crcs");
+        _cleanup_(archive_crcs_freep) struct archive_crcs *crcs = archive_crcs_new();
+        struct archive_apply_opts o = { .crcs = crcs };
+        _cleanup_error_ struct st_error *e = NULL;
+        ASSERT_OK_E(apply_tb(root, &t, &o, &e), e);
+        char plain[DIGEST_STR_LEN + 1], fast[DIGEST_STR_LEN + 1];
+        ASSERT_OK_E(archive_tree_digest(root, plain, &e), e);
+        ASSERT_OK_E(archive_tree_digest_crcs(root, crcs, fast, &e), e);
+        ASSERT_STREQ(plain, fast);
+
+        /* the tar writer learns the same */
+        _cleanup_(archive_crcs_freep) struct archive_crcs *w_crcs = archive_crcs_new();
+        struct st_writer *sink = st_null_writer_new();
+        ASSERT_OK_E(archive_layer_write_clamped(root, -1, w_crcs, sink, NULL, &e), e);
+        st_writer_free(sink);
+        ASSERT_OK_E(archive_tree_digest_crcs(root, w_crcs, fast, &e), e);
+        ASSERT_STREQ(plain, fast);
+
+        /* what the set says is what is used: a wrong CRC shows, a forgotten one is read again */
+        struct stat st;
+        ASSERT_OK(fstatat(root, "d", &st, 0));
+        archive_crcs_put(crcs, st.st_dev, st.st_ino, (uint64_t)st.st_size, 12345, true);
+        ASSERT_OK_E(archive_tree_digest_crcs(root, crcs, fast, &e), e);
+        ASSERT_TRUE(!streq(plain, fast));
+        archive_crcs_put(crcs, st.st_dev, st.st_ino, (uint64_t)st.st_size, 12345, false);
+        ASSERT_OK_E(archive_tree_digest_crcs(root, crcs, fast, &e), e);
+        ASSERT_STREQ(plain, fast);
 }
 
 TEST(tree_digest)

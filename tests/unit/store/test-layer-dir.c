@@ -181,7 +181,7 @@ TEST(layer_write_clamps_mtimes_after_the_epoch)
         _cleanup_close_ int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         struct st_writer *w = st_fd_writer_new(fd);
         _cleanup_error_ struct st_error *e = NULL;
-        ASSERT_OK_E(archive_layer_write_clamped(d, 1500000000, w, NULL, &e), e);
+        ASSERT_OK_E(archive_layer_write_clamped(d, 1500000000, NULL, w, NULL, &e), e);
         st_writer_free(w);
         struct stat st;
         ASSERT_OK(stat(newer, &st)); /* the dir is clamped too */
