@@ -202,6 +202,10 @@ static int write_data(struct apply_ctx *c, const struct entry *en, int fd, struc
         la_int64_t size = archive_entry_size(en->e);
         uint32_t crc = 0;
         uint64_t dense = 0; /* the data written without a hole before it */
+        struct stat st;
+        bool crcs = c->opts.crcs && fstat(fd, &st) == 0;
+        if (crcs) /* until the file is complete, nothing is known of its inode (number) */
+                archive_crcs_put(c->opts.crcs, st.st_dev, st.st_ino, 0, 0, false);
         for (;;) {
                 const void *block;
                 size_t len;
@@ -226,15 +230,14 @@ static int write_data(struct apply_ctx *c, const struct entry *en, int fd, struc
                 r = pwrite_full(fd, block, len, off);
                 if (r < 0)
                         return entry_errno(en, r, "write", err);
-                if (c->opts.crcs && (uint64_t)off == dense) {
+                if (crcs && (uint64_t)off == dense) {
                         crc = libdeflate_crc32(crc, block, len);
                         dense += len;
                 }
         }
         if (ftruncate(fd, size) < 0)
                 return entry_errno(en, -errno, "truncate", err);
-        struct stat st;
-        if (c->opts.crcs && fstat(fd, &st) == 0)
+        if (crcs)
                 archive_crcs_put(c->opts.crcs, st.st_dev, st.st_ino, (uint64_t)size, crc,
                                  dense == (uint64_t)size);
         return 0;
