@@ -174,15 +174,18 @@ fi
 # W3 cold RUN writing W3_MB random + W3_MB zeros
 # fresh store per round for strata/podman/buildah, made before any timing; docker: --no-cache
 # and a salt file that differs per round and tool, so no layer is shared with an earlier build
-cold_build() { # W CONTEXT
-    local w=$1 ctx=$2 r t
-    # strata-l1: strata with --compression-level 1 (ISA-L), beside the default level 6. The
-    # rotation keeps the cyclic order, and whoever follows a tool that deleted a big tree pays
-    # for it (see "Cold" below): each strata goes after a peer, never after the other strata.
+cold_build() { # W CONTEXT COOL
+    local w=$1 ctx=$2 cool=$3 r t
+    # One fixed order each round, and COOL seconds of rest after it. On this disk whoever
+    # follows a build that deleted a big tree (Podman's and Buildah's working containers) is
+    # slowed for about a minute (see "Cold" below), and a rotation keeps the cyclic order, so
+    # one tool would always pay. Here strata and strata-l1 start the round after the rest,
+    # Podman (the fastest peer) follows strata-l1, Buildah follows Docker; only Docker follows
+    # a deleting build (Podman's): its column is the one to read with care.
     local BUILDERS=("${BUILDERS[@]}") b
     if has strata; then
         BUILDERS=()
-        for b in strata docker strata-l1 podman buildah; do
+        for b in strata strata-l1 podman docker buildah; do
             [ $b = strata-l1 ] || has $b && BUILDERS+=($b)
         done
     fi
@@ -190,10 +193,15 @@ cold_build() { # W CONTEXT
         [ $t = docker ] || base_into "$t" "$w-$t-$r"
     done; done
     for r in $ROUND_LIST; do
-        for t in $(rotate "${BUILDERS[@]}" "$r"); do
+        for t in "${BUILDERS[@]}"; do
             echo "$w $t $r $RANDOM" >"$ctx/salt"
             measure "$w" "$t" "$r" 1 build "$t" "$w-$t-$r" "$(echo "$w" | tr W w)-$r" "$ctx" --no-cache
         done
+        if [ "$cool" -gt 0 ]; then
+            log "$w: $cool s of rest after round $r (untimed)"
+            sync
+            sleep "$cool"
+        fi
     done
 }
 if want W2; then
@@ -201,14 +209,14 @@ if want W2; then
     mkdir -p "$C/tree"
     python3 "$HERE/gen-tree.py" "$C/tree" "$W2_FILES" "$W2_MB" 2
     printf 'FROM bench-busybox\nCOPY . /src\n' >"$C/Dockerfile"
-    cold_build W2 "$C"
+    cold_build W2 "$C" 60
 fi
 if want W3; then
     C=$RUN/w3
     mkdir -p "$C"
     printf 'FROM bench-busybox\nCOPY salt /salt\nRUN dd if=/dev/urandom of=/rand bs=1M count=%s 2>/dev/null && dd if=/dev/zero of=/zero bs=1M count=%s 2>/dev/null\n' \
         "$W3_MB" "$W3_MB" >"$C/Dockerfile"
-    cold_build W3 "$C"
+    cold_build W3 "$C" 20
 fi
 
 # ---------------------------------------------------------------- W4 pull, W5 push
