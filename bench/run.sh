@@ -174,14 +174,14 @@ fi
 # W3 cold RUN writing W3_MB random + W3_MB zeros
 # fresh store per round for strata/podman/buildah, made before any timing; docker: --no-cache
 # and a salt file that differs per round and tool, so no layer is shared with an earlier build
-cold_build() { # W CONTEXT COOL
-    local w=$1 ctx=$2 cool=$3 r t
-    # One fixed order each round, and COOL seconds of rest after it. On this disk whoever
-    # follows a build that deleted a big tree (Podman's and Buildah's working containers) is
-    # slowed for about a minute (see "Cold" below), and a rotation keeps the cyclic order, so
-    # one tool would always pay. Here strata and strata-l1 start the round after the rest,
-    # Podman (the fastest peer) follows strata-l1, Buildah follows Docker; only Docker follows
-    # a deleting build (Podman's): its column is the one to read with care.
+cold_build() { # W CONTEXT ABSORB
+    local w=$1 ctx=$2 absorb=$3 r t
+    # One fixed order each round. On this disk the first build that creates many files after
+    # another build deleted a big tree (Podman's, Buildah's and Docker's working containers) is
+    # up to twice as slow, even after a minute's rest, and the next one is not (see "Cold"
+    # below); a rotation keeps the cyclic order, so one tool would always pay. With ABSORB, an
+    # untimed copy of the context's tree (as many new files as the build) follows each build that
+    # deletes, so the next tool starts as the first of a round does.
     local BUILDERS=("${BUILDERS[@]}") b
     if has strata; then
         BUILDERS=()
@@ -196,12 +196,13 @@ cold_build() { # W CONTEXT COOL
         for t in "${BUILDERS[@]}"; do
             echo "$w $t $r $RANDOM" >"$ctx/salt"
             measure "$w" "$t" "$r" 1 build "$t" "$w-$t-$r" "$(echo "$w" | tr W w)-$r" "$ctx" --no-cache
+            if [ "$absorb" = 1 ] && [[ $t != strata* ]]; then
+                mkdir -p "$RUN/absorb"
+                sync
+                cp -a "$ctx/tree" "$RUN/absorb/$w-$t-$r"
+                sync
+            fi
         done
-        if [ "$cool" -gt 0 ]; then
-            log "$w: $cool s of rest after round $r (untimed)"
-            sync
-            sleep "$cool"
-        fi
     done
 }
 if want W2; then
@@ -209,14 +210,14 @@ if want W2; then
     mkdir -p "$C/tree"
     python3 "$HERE/gen-tree.py" "$C/tree" "$W2_FILES" "$W2_MB" 2
     printf 'FROM bench-busybox\nCOPY . /src\n' >"$C/Dockerfile"
-    cold_build W2 "$C" 60
+    cold_build W2 "$C" 1
 fi
 if want W3; then
     C=$RUN/w3
     mkdir -p "$C"
     printf 'FROM bench-busybox\nCOPY salt /salt\nRUN dd if=/dev/urandom of=/rand bs=1M count=%s 2>/dev/null && dd if=/dev/zero of=/zero bs=1M count=%s 2>/dev/null\n' \
         "$W3_MB" "$W3_MB" >"$C/Dockerfile"
-    cold_build W3 "$C" 20
+    cold_build W3 "$C" 0
 fi
 
 # ---------------------------------------------------------------- W4 pull, W5 push
