@@ -192,13 +192,12 @@ static int tree_digest(int dirfd, struct tree_ctx *t, char *ret_digest, struct s
         return 0;
 }
 
-int archive_tree_digest_like(int dirfd, const char *like, char *ret_digest, struct st_error **err)
+/* The digest of DIRFD in form VERSION, with the CRCs CRCS knows (version 2). */
+static int digest_with(int dirfd, int version, const struct archive_crcs *crcs, char *ret_digest,
+                       struct st_error **err)
 {
-        struct tree_ctx t = {
-                .d = digest_ctx_new(),
-                .version = like && !startswith(like, TREE2_PREFIX) ? 1 : 2,
-        };
-        if (t.version == 2)
+        struct tree_ctx t = { .d = digest_ctx_new(), .version = version, .crcs = crcs };
+        if (version == 2)
                 t.buf = xmalloc(CRC_BUF);
         int r = tree_digest(dirfd, &t, ret_digest, err);
         digest_ctx_free(t.d);
@@ -206,18 +205,19 @@ int archive_tree_digest_like(int dirfd, const char *like, char *ret_digest, stru
         return r;
 }
 
+int archive_tree_digest_like(int dirfd, const char *like, char *ret_digest, struct st_error **err)
+{
+        int version = like && !startswith(like, TREE2_PREFIX) ? 1 : 2;
+        return digest_with(dirfd, version, NULL, ret_digest, err);
+}
+
 int archive_tree_digest(int dirfd, char *ret_digest, struct st_error **err)
 {
-        return archive_tree_digest_like(dirfd, NULL, ret_digest, err);
+        return digest_with(dirfd, 2, NULL, ret_digest, err);
 }
 
 int archive_tree_digest_crcs(int dirfd, const struct archive_crcs *crcs, char *ret_digest,
                              struct st_error **err)
 {
-        struct tree_ctx t = { .d = digest_ctx_new(), .version = 2, .crcs = crcs };
-        t.buf = xmalloc(CRC_BUF);
-        int r = tree_digest(dirfd, &t, ret_digest, err);
-        digest_ctx_free(t.d);
-        free(t.buf);
-        return r;
+        return digest_with(dirfd, 2, crcs, ret_digest, err);
 }
