@@ -3,10 +3,11 @@
  * wait, remove, and the liveness check that keeps `ps` honest.
  *
  * Who waits for a container: the process that started it, made a child subreaper so that the
- * container's init (orphaned when `runc create` exits) is its child. In the foreground that is
- * strata itself; detached, it is a monitor: strata re-executed (double fork, setsid) with a
+ * container's init (orphaned when `runc run --detach` exits) is its child. In the foreground that
+ * is strata itself; detached, it is a monitor: strata re-executed (double fork, setsid) with a
  * hidden verb that calls runtime_container_monitor. Either one copies the output to
- * containers/<id>/log, and when the container ends: `runc delete`, unmount, record the exit
+ * containers/<id>/log, and when the container ends: its cgroups and runc's state removed
+ * (runtime_oci_forget, else `runc delete`), unmount, record the exit
  * status (the state becomes "exited" only after that cleanup), and with AutoRemove remove the
  * container. A container whose monitor is gone is recorded as exited with status 255 and an
  * error saying so, its process killed if it still runs (runtime_container_refresh). */
